@@ -1,0 +1,56 @@
+import type { z } from 'zod';
+import { AppError, CheckPortsRequest, isAllowedTarget, parseIpLiteral } from '@port-checker/shared';
+
+export interface CheckTarget {
+  /** Canonical IP literal to probe. */
+  host: string;
+  /** Unique ports, in the order first given. */
+  ports: number[];
+}
+
+export interface CheckRequestPolicy {
+  maxPorts: number;
+  allowLocalIps: boolean;
+}
+
+/**
+ * Turns a request body into what to probe, or throws the AppError that tells the caller what
+ * to fix. Nothing is enqueued before this has passed, target policy included.
+ */
+export function parseCheckRequest(body: unknown, callerIp: string | undefined, policy: CheckRequestPolicy): CheckTarget {
+  const parsed = CheckPortsRequest.safeParse(body);
+  if (!parsed.success) throw toValidationError(body, parsed.error);
+
+  const given = parsed.data.provider_ip ?? callerIp;
+  const host = given === undefined ? undefined : parseIpLiteral(given);
+  if (host === undefined) {
+    throw new AppError('INVALID_IP', `provider_ip must be a plain IPv4 or IPv6 address, got ${JSON.stringify(given)}`);
+  }
+  const ports = [...new Set(parsed.data.ports)];
+  if (ports.length > policy.maxPorts) {
+    throw new AppError('TOO_MANY_PORTS', `at most ${policy.maxPorts} different ports per request, got ${ports.length}`);
+  }
+  if (!isAllowedTarget(host, policy.allowLocalIps)) {
+    throw new AppError(
+      'FORBIDDEN_TARGET',
+      `${host} is not a public address (private, loopback, reserved or documentation range); only public addresses are checked`,
+    );
+  }
+  return { host, ports };
+}
+
+function toValidationError(body: unknown, error: z.ZodError): AppError {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return new AppError('INVALID_REQUEST', 'the request body must be a JSON object such as {"ports": [7466]}');
+  }
+  const issue = error.issues[0]!;
+  const [field, index] = issue.path;
+  if (field === 'provider_ip') {
+    return new AppError('INVALID_IP', 'provider_ip must be a string holding an IPv4 or IPv6 address');
+  }
+  if (field === 'ports' && typeof index === 'number') {
+    const value = (body as { ports: unknown[] }).ports[index];
+    return new AppError('INVALID_PORT', `ports[${index}] is ${JSON.stringify(value) ?? 'undefined'}: a port must be an integer from 1 to 65535`);
+  }
+  return new AppError('INVALID_REQUEST', 'ports must be a non-empty array of port numbers, e.g. {"ports": [7466, 50800]}');
+}

@@ -1,0 +1,41 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError, type ErrorResponse } from '@port-checker/shared';
+
+/** body-parser marks its errors with a `type` and a 4xx `status`. */
+interface HttpError extends Error {
+  type?: string;
+  status?: number;
+  expose?: boolean;
+}
+
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const httpError = error as HttpError;
+  if (httpError?.type === 'entity.too.large') {
+    return new AppError('PAYLOAD_TOO_LARGE', 'the request body is larger than 16 KiB', { cause: error });
+  }
+  if (httpError?.type === 'entity.parse.failed') {
+    return new AppError('INVALID_REQUEST', 'the request body is not valid JSON', { cause: error });
+  }
+  if (httpError?.expose && httpError.status && httpError.status < 500) {
+    return new AppError('INVALID_REQUEST', httpError.message, { cause: error });
+  }
+  return new AppError('INTERNAL_ERROR', 'internal error; it has been logged', { cause: error });
+}
+
+/** The one place errors become HTTP answers: `{"detail": {"code", "message"}}`, never a stack. */
+export const errorHandler: ErrorRequestHandler = (error, _req, res, _next) => {
+  const appError = toAppError(error);
+  res.locals.error = appError;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (appError.retryAfter !== undefined) res.set('Retry-After', String(appError.retryAfter));
+  const body: ErrorResponse = { detail: { code: appError.code, message: appError.message } };
+  res.status(appError.status).json(body);
+};
+
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new AppError('NOT_FOUND', `no route for ${req.method} ${req.path}`));
+};

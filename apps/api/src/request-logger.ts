@@ -1,0 +1,34 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { AppError, Logger } from '@port-checker/shared';
+
+const QUIET_PATHS = new Set(['/health', '/ready', '/metrics']);
+
+/**
+ * One log line per request, written when the answer has gone out: what a check asked, how it
+ * ended and how long it took. 5xx at error, 4xx at info, probes of the service itself at debug.
+ */
+export function requestLogger(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const reqId = randomUUID();
+    const started = performance.now();
+    res.set('X-Request-Id', reqId);
+    res.once('close', () => {
+      const error = res.locals.error as AppError | undefined;
+      const line = {
+        reqId,
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        ...(res.locals.check as object | undefined),
+        ...(error && { code: error.code, ...(error.status >= 500 && error.cause ? { err: error.cause } : {}) }),
+        ...(!res.writableFinished && { aborted: true }),
+      };
+      if (res.statusCode >= 500) logger.error(line, 'request failed');
+      else if (QUIET_PATHS.has(req.path)) logger.debug(line, 'request');
+      else logger.info(line, 'request');
+    });
+    next();
+  };
+}

@@ -1,0 +1,68 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { closedPorts, filteredPorts, openPortAt, openPorts, type Ports } from '../../../test/support/listeners.js';
+import { checkPort } from '../src/check-port.js';
+
+const settings = { retries: 3, retryDelayMs: 100, timeoutMs: 150, retryRefused: false };
+let listeners: Ports[] = [];
+afterEach(async () => {
+  await Promise.all(listeners.map((l) => l.close()));
+  listeners = [];
+});
+
+describe('checkPort', () => {
+  it('stops at the first success', async () => {
+    const open = await openPorts(1);
+    listeners.push(open);
+    expect(await checkPort('127.0.0.1', open.ports[0]!, settings)).toMatchObject({ state: 'open', attempts: 1 });
+  });
+
+  it('takes a refusal as final by default', async () => {
+    const [port] = await closedPorts(1);
+    expect(await checkPort('127.0.0.1', port!, settings)).toMatchObject({ state: 'closed', attempts: 1 });
+  });
+
+  it('retries refusals when told to, the delay apart', async () => {
+    const [port] = await closedPorts(1);
+    const started = performance.now();
+    const result = await checkPort('127.0.0.1', port!, { ...settings, retryRefused: true });
+    expect(result).toMatchObject({ state: 'closed', attempts: 3, error: 'Connection refused' });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(2 * settings.retryDelayMs - 5);
+  });
+
+  it('retries timeouts, each limited to the timeout, the delay apart', async () => {
+    const filtered = await filteredPorts(1);
+    listeners.push(filtered);
+    const started = performance.now();
+    const result = await checkPort('127.0.0.1', filtered.ports[0]!, settings);
+    const elapsed = performance.now() - started;
+    expect(result).toMatchObject({ state: 'filtered', attempts: 3, error: 'Connection timed out' });
+    const worstCase = 3 * settings.timeoutMs + 2 * settings.retryDelayMs;
+    expect(elapsed).toBeGreaterThanOrEqual(worstCase - 10);
+    expect(elapsed).toBeLessThan(worstCase + 1000);
+  });
+
+  it('ends an accessible port that starts listening after the first attempt', async () => {
+    const [port] = await closedPorts(1);
+    const result = await checkPort('127.0.0.1', port!, {
+      ...settings,
+      retryRefused: true,
+      onAttempt: (_result, attempt) => {
+        if (attempt === 1) void openPortAt(port!).then((l) => listeners.push(l));
+      },
+    });
+    expect(result).toMatchObject({ state: 'open', attempts: 2 });
+  });
+
+  it('gives up when the signal aborts, without waiting out the retries', async () => {
+    const filtered = await filteredPorts(1);
+    listeners.push(filtered);
+    const started = performance.now();
+    const result = await checkPort('127.0.0.1', filtered.ports[0]!, {
+      ...settings,
+      timeoutMs: 10_000,
+      signal: AbortSignal.timeout(100),
+    });
+    expect(result).toMatchObject({ state: 'filtered', attempts: 1 });
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});

@@ -1,0 +1,37 @@
+/** Every error the API answers with, and its HTTP status: the whole list lives here. */
+export const ErrorStatus = {
+  INVALID_REQUEST: 400,
+  INVALID_IP: 400,
+  INVALID_PORT: 400,
+  TOO_MANY_PORTS: 400,
+  FORBIDDEN_TARGET: 403,
+  NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  INTERNAL_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+  CHECK_FAILED: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ErrorStatus;
+
+export interface AppErrorOptions {
+  cause?: unknown;
+  /** Seconds; sent as `Retry-After`. */
+  retryAfter?: number;
+}
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  readonly status: number;
+  readonly retryAfter: number | undefined;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options: AppErrorOptions = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.status = ErrorStatus[code];
+    this.retryAfter = options.retryAfter;
+  }
+}

@@ -1,0 +1,25 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export interface LoggerOptions {
+  name: string;
+  debug?: boolean;
+  /** Where JSON lines go; tests pass a stream and parse them. Defaults to stdout. */
+  destination?: pino.DestinationStream;
+}
+
+/** The one logger factory: JSON lines, pretty only for debugging, secrets never written. */
+export function createLogger({ name, debug = false, destination }: LoggerOptions): Logger {
+  const options: pino.LoggerOptions = {
+    name,
+    level: debug ? 'debug' : 'info',
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', '*.token', 'token'],
+      censor: '[redacted]',
+    },
+  };
+  if (destination) return pino(options, destination);
+  if (debug) return pino({ ...options, transport: { target: 'pino-pretty' } });
+  return pino(options);
+}

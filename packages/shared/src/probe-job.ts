@@ -1,0 +1,52 @@
+import type { JobsOptions } from 'bullmq';
+import { z } from 'zod';
+import { Port, PortState } from './check-ports.schema.js';
+import { parseIpLiteral } from './target-policy.js';
+
+/**
+ * The queue contract between the API and the workers. The API validates before it adds a job
+ * and the worker parses `job.data` again, so a job left in Redis by another version fails
+ * clearly instead of strangely.
+ */
+export const PROBE_JOB_NAME = 'probe';
+
+export const ProbeJob = z.object({
+  host: z.string().refine((host) => parseIpLiteral(host) === host, 'must be a canonical IP literal'),
+  port: Port,
+  timeoutMs: z.number().int().positive(),
+  retries: z.number().int().min(1),
+  retryDelayMs: z.number().int().min(0),
+  retryRefused: z.boolean(),
+  /** Epoch milliseconds after which nobody waits for the result any more. */
+  deadline: z.number().int().positive(),
+});
+export type ProbeJob = z.infer<typeof ProbeJob>;
+
+export const ProbeOutcome = z.object({
+  state: PortState,
+  error: z.string().nullable(),
+  attempts: z.number().int().min(0),
+  latencyMs: z.number().nullable(),
+});
+export type ProbeOutcome = z.infer<typeof ProbeOutcome>;
+
+/**
+ * Finished jobs are kept for a minute (longer than a request's default deadline, so the API can
+ * still read a result whose completion event it missed) and never more than FINISHED_JOBS_KEPT,
+ * so Redis does not grow with traffic.
+ */
+export const FINISHED_JOBS_KEPT = 50_000;
+export const probeJobOptions = {
+  // A closed or filtered port is a result, not a failure: BullMQ's own attempts only cover
+  // unexpected errors, such as a worker dying mid-probe.
+  attempts: 2,
+  removeOnComplete: { age: 60, count: FINISHED_JOBS_KEPT },
+  removeOnFail: { age: 60, count: FINISHED_JOBS_KEPT },
+} as const satisfies JobsOptions;
+
+/**
+ * Length of the queue's event stream. Each job writes about four events (added, waiting,
+ * active, completed); BullMQ's default of 10,000 keeps only ~2,500 jobs, so a burst of
+ * 100 requests of 128 ports would trim completions before the API reads them.
+ */
+export const EVENT_STREAM_MAX_LEN = 200_000;

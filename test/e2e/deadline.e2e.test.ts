@@ -1,0 +1,40 @@
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Job } from 'bullmq';
+import { openPorts } from '../support/listeners.js';
+import { startService, type Service } from '../support/service.js';
+
+let service: Service | undefined;
+afterEach(async () => {
+  await service?.stop();
+  service = undefined;
+});
+
+describe('the request deadline', () => {
+  it('answers 503 CHECK_FAILED in time when no worker takes the jobs', async () => {
+    service = await startService({ env: { PORT_CHECK_DEADLINE: '1' }, workers: 0 });
+
+    const { status, body, headers, elapsedMs } = await service.check({ provider_ip: '127.0.0.1', ports: [7466, 50800] });
+
+    expect(status).toBe(503);
+    expect(body.detail.code).toBe('CHECK_FAILED');
+    expect(headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(elapsedMs).toBeGreaterThanOrEqual(990);
+    expect(elapsedMs).toBeLessThan(2500);
+  });
+
+  it('has a worker drop a job whose deadline has passed, without probing', async () => {
+    service = await startService({ env: { PORT_CHECK_DEADLINE: '0.3' }, workers: 0 });
+    const open = await openPorts(1);
+    try {
+      expect((await service.check({ provider_ip: '127.0.0.1', ports: open.ports })).status).toBe(503);
+      let attempts = 0;
+      const worker = service.startWorker({ onAttempt: () => (attempts += 1) });
+      const [, error] = (await once(worker, 'failed')) as [Job, Error];
+      expect(error.message).toMatch(/deadline passed/);
+      expect(attempts).toBe(0);
+    } finally {
+      await open.close();
+    }
+  });
+});

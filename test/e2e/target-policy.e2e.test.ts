@@ -1,0 +1,30 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startService, type Service } from '../support/service.js';
+
+// No worker runs in this file: whatever the API let through could never be probed.
+let service: Service;
+beforeAll(async () => {
+  service = await startService({ env: { PORT_CHECKER_ALLOW_LOCAL_IPS: 'false' }, workers: 0 });
+});
+afterAll(() => service?.stop());
+
+describe('target policy (the default: public addresses only)', () => {
+  it.each([
+    '127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0',
+    '203.0.113.7', '198.51.100.1', '192.0.2.1', '224.0.0.1', '255.255.255.255',
+    '::1', '::', 'fe80::1', 'fd00::1', '::ffff:192.168.0.1', '64:ff9b::808:808', '2001:db8::1', '2002:a00:1::',
+  ])('refuses %s with 403 FORBIDDEN_TARGET before enqueueing anything', async (target) => {
+    const { status, body } = await service.check({ provider_ip: target, ports: [22, 7466] });
+    expect(status).toBe(403);
+    expect(body.detail.code).toBe('FORBIDDEN_TARGET');
+    expect(body.detail.message).toMatch(/not a public address/);
+    expect(await service.jobCount()).toBe(0);
+  });
+
+  it("refuses the caller's own loopback address when provider_ip is omitted", async () => {
+    const { status, body } = await service.check({ ports: [7466] });
+    expect(status).toBe(403);
+    expect(body.detail.code).toBe('FORBIDDEN_TARGET');
+    expect(await service.jobCount()).toBe(0);
+  });
+});

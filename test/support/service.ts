@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, type Worker } from 'bullmq';
+import { inject } from 'vitest';
+import { loadConfig, type CheckPortsResponse, type Config, type ErrorResponse } from '@port-checker/shared';
+import { startApi, type RunningApi } from '../../apps/api/src/server.js';
+import { startProbeWorker } from '../../apps/worker/src/probe.worker.js';
+import type { ProbeHooks } from '../../apps/worker/src/probe.processor.js';
+import { captureLogs, type CapturedLogs } from './log-capture.js';
+
+export interface ServiceOptions {
+  /** Variables on top of the test defaults (local targets allowed, a fresh queue). */
+  env?: Record<string, string>;
+  workers?: number;
+  redisUrl?: string;
+}
+
+export interface CheckAnswer {
+  status: number;
+  headers: Headers;
+  body: CheckPortsResponse & ErrorResponse;
+  elapsedMs: number;
+}
+
+/**
+ * The real service in-process: the API on a free loopback port and BullMQ workers, on the
+ * test's Redis with a queue of its own. The same `startApi` and `startProbeWorker` that the
+ * apps' `main` files run.
+ */
+export async function startService({ env = {}, workers = 1, redisUrl = inject('redisUrl') }: ServiceOptions = {}) {
+  const config: Config = loadConfig({
+    REDIS_URL: redisUrl,
+    PORT_CHECKER_QUEUE: `test-${randomUUID()}`,
+    PORT_CHECKER_HOST: '127.0.0.1',
+    PORT_CHECKER_PORT: '0',
+    PORT_CHECKER_ALLOW_LOCAL_IPS: 'true',
+    ...env,
+  });
+  const apiLogs = captureLogs('api');
+  const workerLogs = captureLogs('worker');
+  const api: RunningApi = await startApi(config, apiLogs.logger);
+  const running: Worker[] = [];
+
+  const service = {
+    config,
+    url: api.url,
+    api,
+    apiLogs: apiLogs as CapturedLogs,
+    workerLogs: workerLogs as CapturedLogs,
+    workers: running,
+
+    startWorker(hooks: ProbeHooks = {}, overrides: Partial<Config> = {}): Worker {
+      const worker = startProbeWorker({ ...config, ...overrides }, workerLogs.logger, hooks);
+      running.push(worker);
+      return worker;
+    },
+
+    /** POSTs a JSON body (or a raw string) to /check-ports. */
+    async check(body: unknown, init: { headers?: Record<string, string> } = {}): Promise<CheckAnswer> {
+      const started = performance.now();
+      const response = await fetch(`${api.url}/check-ports`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...init.headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const parsed = (await response.json()) as CheckAnswer['body'];
+      return { status: response.status, headers: response.headers, body: parsed, elapsedMs: performance.now() - started };
+    },
+
+    /** Jobs in the queue in any state: proves whether anything was enqueued. */
+    async jobCount(): Promise<number> {
+      const queue = new Queue(config.queueName, { connection: { url: redisUrl } });
+      try {
+        const counts = await queue.getJobCounts();
+        return Object.values(counts).reduce((sum, n) => sum + n, 0);
+      } finally {
+        await queue.close();
+      }
+    },
+
+    async stop(): Promise<void> {
+      await Promise.all(running.map((worker) => worker.close()));
+      api.server.closeAllConnections();
+      await api.close();
+      const queue = new Queue(config.queueName, { connection: { url: redisUrl } });
+      await queue.obliterate({ force: true }).catch(() => {});
+      await queue.close();
+    },
+  };
+  for (let i = 0; i < workers; i += 1) service.startWorker();
+  return service;
+}
+
+export type Service = Awaited<ReturnType<typeof startService>>;
