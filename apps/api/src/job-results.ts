@@ -2,6 +2,9 @@ import type { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ProbeOutcome } from '@port-checker/shared';
 
+/** How long before the deadline missing results are read from the jobs themselves. */
+const LOOK_UP_MARGIN_MS = 1000;
+
 export type Finished = { ok: true; outcome: ProbeOutcome } | { ok: false; reason: string };
 
 /**
@@ -32,26 +35,34 @@ export class JobResults {
   /**
    * Waits until every job has finished, one has failed, or `deadline` (epoch ms) passes.
    * Waiters are registered before `enqueue` runs, so a completion that arrives before
-   * `enqueue` returns is not missed. Returns what finished; the caller decides what is missing.
+   * `enqueue` returns is not missed. Shortly before the deadline, results still missing are
+   * read from the jobs themselves, in case their completion events were lost. Returns what
+   * finished; the caller decides what is missing.
    */
   async waitFor(jobIds: readonly string[], deadline: number, enqueue: () => Promise<unknown>): Promise<Map<string, Finished>> {
     const finished = new Map<string, Finished>();
+    let failed = false;
     let resolve!: () => void;
     const settled = new Promise<void>((r) => (resolve = r));
+    const waiting = (): boolean => !failed && finished.size < jobIds.length;
     for (const id of jobIds) {
       this.waiting.set(id, (result) => {
         finished.set(id, result);
-        if (!result.ok || finished.size === jobIds.length) resolve();
+        failed ||= !result.ok;
+        if (!waiting()) resolve();
       });
     }
-    const timer = setTimeout(resolve, deadline - Date.now());
+    const lookUpAt = deadline - Math.min(LOOK_UP_MARGIN_MS, (deadline - Date.now()) / 4);
     try {
       await enqueue();
-      await settled;
-      if (finished.size < jobIds.length) await this.lookUpMissing(jobIds, finished);
+      await settledOr(settled, lookUpAt);
+      if (waiting()) {
+        await this.lookUpMissing(jobIds, finished);
+        failed ||= [...finished.values()].some((result) => !result.ok);
+        if (waiting()) await settledOr(settled, deadline);
+      }
       return finished;
     } finally {
-      clearTimeout(timer);
       for (const id of jobIds) this.waiting.delete(id);
     }
   }
@@ -78,6 +89,17 @@ export class JobResults {
       if (parsed.success) finished.set(id, { ok: true, outcome: parsed.data });
     });
   }
+}
+
+/** Resolves when `settled` does or at `at` (epoch ms), whichever comes first. */
+function settledOr(settled: Promise<void>, at: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, at - Date.now());
+    void settled.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 function safeJson(text: string | null | undefined): unknown {

@@ -3,14 +3,16 @@ import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   AppError,
-  EVENT_STREAM_MAX_LEN,
+  patientConnection,
   PROBE_JOB_NAME,
   probeJobOptions,
   type ProbeJob,
   type ProbeOutcome,
+  type Logger,
   type ProbeSettings,
 } from '@port-checker/shared';
 import { JobResults } from './job-results.js';
+import { OverloadGuard, type OverloadLimits } from './overload-guard.js';
 
 export interface PortChecker {
   /** Probes `ports` of `host` through the workers; one outcome per port, or an AppError. */
@@ -27,27 +29,35 @@ export interface PortCheckerOptions {
   queueName: string;
   probe: ProbeSettings;
   deadlineMs: number;
+  eventsMaxLen: number;
+  overload: OverloadLimits;
+  logger: Logger;
 }
 
 const RETRY_AFTER_SECONDS = 5;
 
 export async function createPortChecker(options: PortCheckerOptions): Promise<PortChecker> {
-  const { redis, redisUrl, queueName, probe, deadlineMs } = options;
+  const { redis, redisUrl, queueName, probe, deadlineMs, eventsMaxLen, overload, logger } = options;
   const queue = new Queue(queueName, {
     connection: redis,
-    streams: { events: { maxLen: EVENT_STREAM_MAX_LEN } },
-    defaultJobOptions: probeJobOptions,
+    streams: { events: { maxLen: eventsMaxLen } },
+    defaultJobOptions: probeJobOptions(deadlineMs),
   });
   await queue.waitUntilReady();
   // Read events from the stream's current end, named explicitly: with the default '$' a
   // QueueEvents misses whatever happens before its first XREAD is issued (bullmq #161).
   const [last] = await redis.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1);
   const events = new QueueEvents(queueName, {
-    connection: { url: redisUrl, maxRetriesPerRequest: null },
+    connection: patientConnection(redisUrl),
     lastEventId: last?.[0] ?? '0-0',
   });
+  // Without listeners BullMQ prints these to stderr. The queue's client is `redis`, whose
+  // errors its owner already logs; the events connection is this module's own.
+  queue.on('error', () => {});
+  events.on('error', (err) => logger.warn({ err: { message: err.message } }, 'queue events connection error'));
   await events.waitUntilReady();
   const results = new JobResults(queue, redis, events);
+  const guard = new OverloadGuard(queue, overload);
 
   return {
     get pending() {
@@ -55,41 +65,51 @@ export async function createPortChecker(options: PortCheckerOptions): Promise<Po
     },
 
     async check(host, ports) {
-      const requestId = randomUUID();
-      const deadline = Date.now() + deadlineMs;
-      const jobs = ports.map((port) => {
-        const data: ProbeJob = { host, port, deadline, ...probe };
-        return { name: PROBE_JOB_NAME, data, opts: { jobId: `${requestId}-${port}` } };
-      });
-      const ids = jobs.map((job) => job.opts.jobId);
-      const finished = await results.waitFor(ids, deadline, async () => {
-        try {
-          await queue.addBulk(jobs);
-        } catch (cause) {
-          throw new AppError('SERVICE_UNAVAILABLE', 'the job queue (Redis) is not reachable; try again shortly', {
-            cause,
-            retryAfter: RETRY_AFTER_SECONDS,
-          });
-        }
-      });
-
-      const outcomes = new Map<number, ProbeOutcome>();
-      for (const [index, id] of ids.entries()) {
-        const result = finished.get(id);
-        if (!result?.ok) {
-          const why = result ? `a probe failed (${result.reason})` : 'not every probe finished before the deadline';
-          throw new AppError('CHECK_FAILED', `could not check every port: ${why}; try again or ask another checker`, {
-            retryAfter: RETRY_AFTER_SECONDS,
-          });
-        }
-        outcomes.set(ports[index]!, result.outcome);
+      const release = guard.admit(ports.length);
+      try {
+        return await checkAdmitted(host, ports);
+      } finally {
+        release();
       }
-      return outcomes;
     },
 
     async close() {
+      guard.close();
       await events.close();
       await queue.close();
     },
   };
+
+  async function checkAdmitted(host: string, ports: readonly number[]): Promise<Map<number, ProbeOutcome>> {
+    const requestId = randomUUID();
+    const deadline = Date.now() + deadlineMs;
+    const jobs = ports.map((port) => {
+      const data: ProbeJob = { host, port, deadline, ...probe };
+      return { name: PROBE_JOB_NAME, data, opts: { jobId: `${requestId}-${port}` } };
+    });
+    const ids = jobs.map((job) => job.opts.jobId);
+    const finished = await results.waitFor(ids, deadline, async () => {
+      try {
+        await queue.addBulk(jobs);
+      } catch (cause) {
+        throw new AppError('SERVICE_UNAVAILABLE', 'the job queue (Redis) is not reachable; try again shortly', {
+          cause,
+          retryAfter: RETRY_AFTER_SECONDS,
+        });
+      }
+    });
+
+    const outcomes = new Map<number, ProbeOutcome>();
+    for (const [index, id] of ids.entries()) {
+      const result = finished.get(id);
+      if (!result?.ok) {
+        const why = result ? `a probe failed (${result.reason})` : 'not every probe finished before the deadline';
+        throw new AppError('CHECK_FAILED', `could not check every port: ${why}; try again or ask another checker`, {
+          retryAfter: RETRY_AFTER_SECONDS,
+        });
+      }
+      outcomes.set(ports[index]!, result.outcome);
+    }
+    return outcomes;
+  }
 }

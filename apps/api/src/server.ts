@@ -1,8 +1,8 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import type { Config, Logger } from '@port-checker/shared';
+import { failFastOptions, type Config, type Logger } from '@port-checker/shared';
 import { createApp } from './app.js';
 import { createPortChecker, type PortChecker } from './port-checker.js';
 
@@ -17,9 +17,7 @@ export interface RunningApi {
 
 /** Wires config → Redis → checker → app → listen. `main` adds signals; tests call it directly. */
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
-  // Fail fast: with no offline queue a command while Redis is away rejects at once and the
-  // request gets a 503, instead of waiting in memory for a reconnect.
-  const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const redis = new Redis(config.redisUrl, failFastOptions);
   redis.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
   if (redis.status !== 'ready') await once(redis, 'ready');
 
@@ -29,13 +27,28 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     queueName: config.queueName,
     probe: config.probe,
     deadlineMs: config.deadlineMs,
+    eventsMaxLen: config.eventsMaxLen,
+    overload: config.overload,
+    logger,
   });
   const app = createApp({
     checker,
     logger,
     policy: { maxPorts: config.maxPorts, allowLocalIps: config.allowLocalIps },
   });
-  const server = app.listen(config.port, config.host);
+  // A client that sends its request slowly is cut off, so a few cannot hold the sockets of many.
+  const server = createServer(
+    {
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.requestTimeoutMs,
+      keepAliveTimeout: config.http.keepAliveTimeoutMs,
+      maxHeaderSize: 8 * 1024,
+      // How often Node looks for requests past those timeouts (30 s by default).
+      connectionsCheckingInterval: 1000,
+    },
+    app,
+  );
+  server.listen(config.port, config.host);
   await once(server, 'listening');
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;

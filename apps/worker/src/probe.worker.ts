@@ -1,12 +1,11 @@
 import { Worker } from 'bullmq';
-import type { Config, Logger } from '@port-checker/shared';
+import { patientConnection, type Config, type Logger } from '@port-checker/shared';
 import { createProbeProcessor, type ProbeHooks } from './probe.processor.js';
 
 /** Starts one BullMQ worker that takes probe jobs from the configured queue. */
 export function startProbeWorker(config: Config, logger: Logger, hooks: ProbeHooks = {}): Worker {
   const worker = new Worker(config.queueName, createProbeProcessor({ allowLocalIps: config.allowLocalIps, ...hooks }), {
-    // Workers wait for Redis rather than fail: null retries keeps blocking commands alive across restarts.
-    connection: { url: config.redisUrl, maxRetriesPerRequest: null },
+    connection: patientConnection(config.redisUrl),
     concurrency: config.workerConcurrency,
   });
   worker.on('error', (err) => logger.error({ err }, 'worker error'));

@@ -25,6 +25,16 @@ const Env = z.object({
   PORT_CHECK_MAX_PORTS: z.coerce.number().int().min(1).max(65535).default(128),
   PORT_CHECK_DEADLINE: seconds.max(600).optional(),
   PORT_CHECK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(256),
+
+  // Overload and slow clients (see the README's "Reliability" section for the reasoning).
+  PORT_CHECK_MAX_BACKLOG: z.coerce.number().int().min(0).default(20_000),
+  PORT_CHECKER_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(1000),
+  PORT_CHECKER_HEADERS_TIMEOUT: seconds.max(600).default(10),
+  PORT_CHECKER_REQUEST_TIMEOUT: seconds.max(600).default(15),
+  PORT_CHECKER_KEEP_ALIVE_TIMEOUT: seconds.max(600).default(5),
+  // Each job writes about four events (added, waiting, active, completed), so BullMQ's default
+  // of 10,000 keeps only ~2,500 jobs and a burst would trim completions before the API reads them.
+  PORT_CHECK_EVENTS_MAX_LEN: z.coerce.number().int().min(1000).default(200_000),
 });
 
 export interface ProbeSettings {
@@ -46,6 +56,11 @@ export interface Config {
   /** How long the API waits for a request's probes before answering CHECK_FAILED. */
   readonly deadlineMs: number;
   readonly workerConcurrency: number;
+  /** Entries kept in the queue's event stream: about four per job, so size it for the peak burst. */
+  readonly eventsMaxLen: number;
+  readonly overload: { readonly maxBacklog: number; readonly maxInFlight: number };
+  /** Bounds on how slowly a client may send a request, and how long an idle keep-alive lasts. */
+  readonly http: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number; readonly keepAliveTimeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -84,6 +99,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ? Math.round(e.PORT_CHECK_DEADLINE * 1000)
         : defaultDeadlineMs(probe),
     workerConcurrency: e.PORT_CHECK_WORKER_CONCURRENCY,
+    eventsMaxLen: e.PORT_CHECK_EVENTS_MAX_LEN,
+    overload: Object.freeze({ maxBacklog: e.PORT_CHECK_MAX_BACKLOG, maxInFlight: e.PORT_CHECKER_MAX_IN_FLIGHT }),
+    http: Object.freeze({
+      headersTimeoutMs: Math.round(e.PORT_CHECKER_HEADERS_TIMEOUT * 1000),
+      requestTimeoutMs: Math.round(Math.max(e.PORT_CHECKER_REQUEST_TIMEOUT, e.PORT_CHECKER_HEADERS_TIMEOUT) * 1000),
+      keepAliveTimeoutMs: Math.round(e.PORT_CHECKER_KEEP_ALIVE_TIMEOUT * 1000),
+    }),
   });
 }
 

@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './logger.js';
 export * from './probe-job.js';
 export * from './target-policy.js';
+export * from './redis-connection.js';

@@ -30,23 +30,21 @@ export const ProbeOutcome = z.object({
 });
 export type ProbeOutcome = z.infer<typeof ProbeOutcome>;
 
-/**
- * Finished jobs are kept for a minute (longer than a request's default deadline, so the API can
- * still read a result whose completion event it missed) and never more than FINISHED_JOBS_KEPT,
- * so Redis does not grow with traffic.
- */
+/** Never more finished jobs than this are kept, however long their deadline. */
 export const FINISHED_JOBS_KEPT = 50_000;
-export const probeJobOptions = {
-  // A closed or filtered port is a result, not a failure: BullMQ's own attempts only cover
-  // unexpected errors, such as a worker dying mid-probe.
-  attempts: 2,
-  removeOnComplete: { age: 60, count: FINISHED_JOBS_KEPT },
-  removeOnFail: { age: 60, count: FINISHED_JOBS_KEPT },
-} as const satisfies JobsOptions;
 
 /**
- * Length of the queue's event stream. Each job writes about four events (added, waiting,
- * active, completed); BullMQ's default of 10,000 keeps only ~2,500 jobs, so a burst of
- * 100 requests of 128 ports would trim completions before the API reads them.
+ * Options of every probe job. A finished job is kept a little longer than anyone may wait for
+ * it (the API reads a result whose completion event it missed from the job itself, up to the
+ * deadline), then removed, so Redis does not grow with traffic.
  */
-export const EVENT_STREAM_MAX_LEN = 200_000;
+export function probeJobOptions(deadlineMs: number) {
+  const keep = { age: Math.ceil(deadlineMs / 1000) + 10, count: FINISHED_JOBS_KEPT };
+  return {
+    // A closed or filtered port is a result, not a failure: BullMQ's own attempts only cover
+    // unexpected errors, such as a worker dying mid-probe.
+    attempts: 2,
+    removeOnComplete: keep,
+    removeOnFail: keep,
+  } satisfies JobsOptions;
+}

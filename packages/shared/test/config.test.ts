@@ -14,6 +14,9 @@ describe('loadConfig', () => {
       probe: { retries: 3, retryDelayMs: 1000, timeoutMs: 5000, retryRefused: false },
       maxPorts: 128,
       workerConcurrency: 256,
+      eventsMaxLen: 200_000,
+      overload: { maxBacklog: 20_000, maxInFlight: 1000 },
+      http: { headersTimeoutMs: 10_000, requestTimeoutMs: 15_000, keepAliveTimeoutMs: 5000 },
     });
     // RETRIES × (TIMEOUT + DELAY) + 5 s: inside the provider client's 30 s.
     expect(config.deadlineMs).toBe(23_000);

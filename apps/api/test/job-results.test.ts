@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, QueueEvents, type Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it, inject } from 'vitest';
+import { loadConfig, PROBE_JOB_NAME, type ProbeJob } from '@port-checker/shared';
+import { startProbeWorker } from '../../worker/src/probe.worker.js';
+import { captureLogs } from '../../../test/support/log-capture.js';
+import { openPorts } from '../../../test/support/listeners.js';
+import { JobResults } from '../src/job-results.js';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  cleanups.length = 0;
+});
+
+describe('JobResults', () => {
+  it('finds results whose completion events it never saw, before the deadline', async () => {
+    const redisUrl = inject('redisUrl');
+    const config = loadConfig({ REDIS_URL: redisUrl, PORT_CHECKER_QUEUE: `test-${randomUUID()}`, PORT_CHECKER_ALLOW_LOCAL_IPS: 'true' });
+    const redis = new Redis(redisUrl);
+    const queue = new Queue(config.queueName, { connection: redis });
+    // A QueueEvents that never reads: every completion notice is lost.
+    const deaf = new QueueEvents(config.queueName, { connection: { url: redisUrl }, autorun: false });
+    const worker: Worker = startProbeWorker(config, captureLogs('worker').logger);
+    const open = await openPorts(2);
+    cleanups.push(() => redis.quit(), () => queue.obliterate({ force: true }).then(() => queue.close()), () => deaf.close(), () => worker.close(), () => open.close());
+    const results = new JobResults(queue, redis, deaf);
+
+    const started = Date.now();
+    const deadline = started + 2000;
+    const jobs = open.ports.map((port) => {
+      const data: ProbeJob = { host: '127.0.0.1', port, deadline, ...config.probe };
+      return { name: PROBE_JOB_NAME, data, opts: { jobId: `${randomUUID()}-${port}` } };
+    });
+    const finished = await results.waitFor(jobs.map((j) => j.opts.jobId), deadline, () => queue.addBulk(jobs));
+    const elapsed = Date.now() - started;
+
+    expect([...finished.values()]).toEqual([
+      { ok: true, outcome: expect.objectContaining({ state: 'open', attempts: 1 }) },
+      { ok: true, outcome: expect.objectContaining({ state: 'open', attempts: 1 }) },
+    ]);
+    // Read from the jobs a little before the deadline, so the answer is still on time.
+    expect(elapsed).toBeLessThan(2000);
+    expect(results.pending).toBe(0);
+  });
+});

@@ -1,0 +1,28 @@
+import type { RedisOptions } from 'bullmq';
+
+/**
+ * Reconnect every 2 s at most. BullMQ's own backoff grows to 20 s after about ten failed
+ * tries, so after an outage of more than a few seconds its clients would notice a Redis that
+ * is back only up to 20 s later.
+ */
+export function reconnectQuickly(times: number): number {
+  return Math.min(times * 100, 2000);
+}
+
+/**
+ * For connections that may wait: workers and the API's QueueEvents. No retry limit, so a
+ * blocking read survives a Redis restart and resumes where it was.
+ */
+export function patientConnection(url: string): RedisOptions {
+  return { url, maxRetriesPerRequest: null, retryStrategy: reconnectQuickly };
+}
+
+/**
+ * For the API's commands: no offline queue, so a command while Redis is away rejects at once
+ * and the request gets a 503 instead of waiting in memory for a reconnect.
+ */
+export const failFastOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  retryStrategy: reconnectQuickly,
+} as const;

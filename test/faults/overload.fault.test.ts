@@ -1,0 +1,45 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startService, type Service } from '../support/service.js';
+
+// No worker runs here: admitted jobs stay waiting, which is the overload being simulated.
+let service: Service | undefined;
+afterEach(async () => {
+  await service?.stop();
+  service = undefined;
+});
+
+const ports = (count: number, from = 20_000): number[] => Array.from({ length: count }, (_, i) => from + i);
+
+describe('overload', () => {
+  it('turns requests away at once with 503 and Retry-After once the backlog passes PORT_CHECK_MAX_BACKLOG', async () => {
+    service = await startService({ env: { PORT_CHECK_MAX_BACKLOG: '10', PORT_CHECK_DEADLINE: '3' }, workers: 0 });
+    const admitted = service.check({ provider_ip: '127.0.0.1', ports: ports(20) });
+    await expect.poll(() => service!.jobCount()).toBe(20);
+
+    const refused = await service.check({ provider_ip: '127.0.0.1', ports: ports(5, 30_000) });
+
+    expect(refused.status).toBe(503);
+    expect(refused.body.detail).toEqual({ code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('overloaded') });
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(refused.elapsedMs).toBeLessThan(1000);
+    expect(await service.jobCount()).toBe(20);
+    expect((await admitted).body.detail.code).toBe('CHECK_FAILED');
+  });
+
+  it('caps the checks one API process waits on', async () => {
+    service = await startService({ env: { PORT_CHECKER_MAX_IN_FLIGHT: '1', PORT_CHECK_DEADLINE: '2' }, workers: 0 });
+    const first = service.check({ provider_ip: '127.0.0.1', ports: [7466] });
+    await expect.poll(() => service!.jobCount()).toBe(1);
+
+    const second = await service.check({ provider_ip: '127.0.0.1', ports: [7467] });
+
+    expect(second.status).toBe(503);
+    expect(second.body.detail.code).toBe('SERVICE_UNAVAILABLE');
+    expect(second.elapsedMs).toBeLessThan(1000);
+    expect((await first).status).toBe(503);
+    // The slot is free again once the first request has ended.
+    const third = service.check({ provider_ip: '127.0.0.1', ports: [7468] });
+    await expect.poll(() => service!.jobCount()).toBe(2);
+    expect((await third).body.detail.code).toBe('CHECK_FAILED');
+  });
+});

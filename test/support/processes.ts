@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export type LogLine = Record<string, unknown>;
+
+export interface AppProcess {
+  child: ChildProcess;
+  pid: number;
+  /** JSON log lines written so far. */
+  lines: LogLine[];
+  /** Resolves with the first log line (past or future) that matches. */
+  waitForLine(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Resident memory in bytes, from /proc. */
+  rss(): number;
+  /** Open file descriptors (sockets included), from /proc. */
+  fds(): number;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Runs an app's `main.ts` from source in a process of its own, as `node dist/main.js` would. */
+export function spawnApp(app: 'api' | 'worker', env: Record<string, string>): AppProcess {
+  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', `apps/${app}/src/main.ts`], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: LogLine[] = [];
+  const watchers = new Set<(line: LogLine) => void>();
+  let partial = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const text = partial + chunk.toString();
+    const parts = text.split('\n');
+    partial = parts.pop() ?? '';
+    for (const part of parts) {
+      if (!part.startsWith('{')) continue;
+      const line = JSON.parse(part) as LogLine;
+      lines.push(line);
+      for (const watcher of watchers) watcher(line);
+    }
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = once(child, 'exit');
+
+  return {
+    child,
+    pid: child.pid!,
+    lines,
+    waitForLine(match, timeoutMs = 20_000) {
+      const seen = lines.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          watchers.delete(watcher);
+          reject(new Error(`${app}: no matching log line within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`));
+        }, timeoutMs);
+        const watcher = (line: LogLine): void => {
+          if (!match(line)) return;
+          clearTimeout(timer);
+          watchers.delete(watcher);
+          resolve(line);
+        };
+        watchers.add(watcher);
+        void exited.then(() => {
+          if (!watchers.has(watcher)) return;
+          clearTimeout(timer);
+          reject(new Error(`${app} exited; stderr: ${stderr.slice(-2000)}`));
+        });
+      });
+    },
+    rss() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+    },
+    fds() {
+      return readdirSync(`/proc/${child.pid}/fd`).length;
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
