@@ -79,4 +79,21 @@ describe('probing through API, Redis and worker', () => {
     // Each worker holds at most two probes at once, and every probe takes the full timeout.
     expect(done).toEqual([2, 2]);
   });
+
+  it('shares a probe already in flight: ten concurrent checks of one port cost one job', async () => {
+    service = await startService({ env: fast });
+    const filtered = await filteredPorts(1);
+    listeners.push(filtered);
+
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => service!.check({ provider_ip: '127.0.0.1', ports: filtered.ports })),
+    );
+
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+    for (const { body } of answers) expect(body.results[filtered.ports[0]!]).toMatchObject({ state: 'filtered', attempts: 2 });
+    expect(await service.jobCount()).toBe(1);
+    // Once it has finished, the next check probes afresh.
+    await service.check({ provider_ip: '127.0.0.1', ports: filtered.ports });
+    expect(await service.jobCount()).toBe(2);
+  });
 });

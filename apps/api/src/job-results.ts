@@ -1,19 +1,41 @@
 import type { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ProbeOutcome } from '@port-checker/shared';
+import { ProbeOutcome, type ProbeJob } from '@port-checker/shared';
 
 /** How long before the deadline missing results are read from the jobs themselves. */
 const LOOK_UP_MARGIN_MS = 1000;
 
 export type Finished = { ok: true; outcome: ProbeOutcome } | { ok: false; reason: string };
 
+export interface ProbeJobToAdd {
+  name: string;
+  data: ProbeJob;
+  opts: { jobId: string };
+}
+
+/** One probe a request needs; `key` names what is probed, so identical probes can be shared. */
+export interface WantedProbe {
+  key: string;
+  job: ProbeJobToAdd;
+}
+
+interface InFlight {
+  key: string;
+  waiters: Set<(finished: Finished) => void>;
+}
+
 /**
  * Routes job completions from the process's one shared QueueEvents to the requests waiting for
  * them, so waiting costs neither a listener nor a connection per job or per request
  * (BullMQ advises against `job.waitUntilFinished()` at volume).
+ *
+ * A request that wants a probe identical to one already in flight from this process waits for
+ * that job instead of adding its own: a burst of checks of one target costs one probe per port,
+ * and no Redis command at all for the requests that join.
  */
 export class JobResults {
-  private readonly waiting = new Map<string, (finished: Finished) => void>();
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly jobIdByKey = new Map<string, string>();
 
   constructor(
     private readonly queue: Queue,
@@ -27,56 +49,96 @@ export class JobResults {
     events.on('failed', ({ jobId, failedReason }) => this.settle(jobId, { ok: false, reason: failedReason }));
   }
 
-  /** Requests waiting right now: for shutdown and metrics. */
+  /** Jobs waited on right now: for shutdown and metrics. */
   get pending(): number {
-    return this.waiting.size;
+    return this.inFlight.size;
   }
 
   /**
-   * Waits until every job has finished, one has failed, or `deadline` (epoch ms) passes.
-   * Waiters are registered before `enqueue` runs, so a completion that arrives before
-   * `enqueue` returns is not missed. Shortly before the deadline, results still missing are
-   * read from the jobs themselves, in case their completion events were lost. Returns what
-   * finished; the caller decides what is missing.
+   * Waits until every probe has finished, one has failed, or `deadline` (epoch ms) passes, and
+   * returns what finished, in the order asked (undefined where nothing did). Waiters are
+   * registered before `add` runs, so a completion that arrives before `add` returns is not
+   * missed. Shortly before the deadline, results still missing are read from the jobs
+   * themselves, in case their completion events were lost.
    */
-  async waitFor(jobIds: readonly string[], deadline: number, enqueue: () => Promise<unknown>): Promise<Map<string, Finished>> {
+  async waitFor(
+    probes: readonly WantedProbe[],
+    deadline: number,
+    add: (jobs: ProbeJobToAdd[]) => Promise<unknown>,
+  ): Promise<Array<Finished | undefined>> {
     const finished = new Map<string, Finished>();
     let failed = false;
     let resolve!: () => void;
     const settled = new Promise<void>((r) => (resolve = r));
-    const waiting = (): boolean => !failed && finished.size < jobIds.length;
-    for (const id of jobIds) {
-      this.waiting.set(id, (result) => {
-        finished.set(id, result);
-        failed ||= !result.ok;
-        if (!waiting()) resolve();
-      });
-    }
-    const lookUpAt = deadline - Math.min(LOOK_UP_MARGIN_MS, (deadline - Date.now()) / 4);
+    const waiting = (): boolean => !failed && finished.size < ids.length;
+
+    const toAdd: ProbeJobToAdd[] = [];
+    const ids = probes.map(({ key, job }) => {
+      const joined = this.jobIdByKey.get(key);
+      if (joined) return joined;
+      this.inFlight.set(job.opts.jobId, { key, waiters: new Set() });
+      this.jobIdByKey.set(key, job.opts.jobId);
+      toAdd.push(job);
+      return job.opts.jobId;
+    });
+    const waiter = (id: string) => (result: Finished) => {
+      finished.set(id, result);
+      failed ||= !result.ok;
+      if (!waiting()) resolve();
+    };
+    const waiters = ids.map((id) => {
+      const callback = waiter(id);
+      this.inFlight.get(id)!.waiters.add(callback);
+      return callback;
+    });
+
     try {
-      await enqueue();
+      if (toAdd.length > 0) {
+        try {
+          await add(toAdd);
+        } catch (error) {
+          // Requests that joined these jobs meanwhile learn at once that they will never run.
+          for (const job of toAdd) this.settle(job.opts.jobId, { ok: false, reason: 'the job could not be enqueued' });
+          throw error;
+        }
+      }
+      const lookUpAt = deadline - Math.min(LOOK_UP_MARGIN_MS, (deadline - Date.now()) / 4);
       await settledOr(settled, lookUpAt);
       if (waiting()) {
-        await this.lookUpMissing(jobIds, finished);
-        failed ||= [...finished.values()].some((result) => !result.ok);
+        await this.lookUpMissing(ids.filter((id) => !finished.has(id)));
         if (waiting()) await settledOr(settled, deadline);
       }
-      return finished;
+      return ids.map((id) => finished.get(id));
     } finally {
-      for (const id of jobIds) this.waiting.delete(id);
+      ids.forEach((id, index) => this.leave(id, waiters[index]!));
     }
   }
 
-  private settle(jobId: string, finished: Finished): void {
-    this.waiting.get(jobId)?.(finished);
+  private settle(jobId: string, result: Finished): void {
+    const job = this.inFlight.get(jobId);
+    if (!job) return;
+    this.forget(jobId, job);
+    for (const waiter of job.waiters) waiter(result);
+  }
+
+  /** A request stops waiting; the job is forgotten once nobody waits for it any more. */
+  private leave(jobId: string, waiter: (finished: Finished) => void): void {
+    const job = this.inFlight.get(jobId);
+    if (!job) return;
+    job.waiters.delete(waiter);
+    if (job.waiters.size === 0) this.forget(jobId, job);
+  }
+
+  private forget(jobId: string, job: InFlight): void {
+    this.inFlight.delete(jobId);
+    if (this.jobIdByKey.get(job.key) === jobId) this.jobIdByKey.delete(job.key);
   }
 
   /**
    * Reads results straight from the job hashes: the event stream is trimmed and a reconnecting
    * QueueEvents can miss entries, but a finished job keeps its result for a while.
    */
-  private async lookUpMissing(jobIds: readonly string[], finished: Map<string, Finished>): Promise<void> {
-    const missing = jobIds.filter((id) => !finished.has(id));
+  private async lookUpMissing(missing: readonly string[]): Promise<void> {
     const pipeline = this.redis.pipeline();
     for (const id of missing) pipeline.hmget(this.queue.toKey(id), 'finishedOn', 'returnvalue', 'failedReason');
     const replies = await pipeline.exec().catch(() => null);
@@ -84,9 +146,9 @@ export class JobResults {
       const [finishedOn, returnvalue, failedReason] = (fields ?? []) as (string | null)[];
       if (err || !finishedOn) return;
       const id = missing[index]!;
-      if (failedReason) return void finished.set(id, { ok: false, reason: failedReason });
+      if (failedReason) return this.settle(id, { ok: false, reason: failedReason });
       const parsed = ProbeOutcome.safeParse(safeJson(returnvalue));
-      if (parsed.success) finished.set(id, { ok: true, outcome: parsed.data });
+      if (parsed.success) this.settle(id, { ok: true, outcome: parsed.data });
     });
   }
 }

@@ -83,12 +83,11 @@ export async function createPortChecker(options: PortCheckerOptions): Promise<Po
   async function checkAdmitted(host: string, ports: readonly number[]): Promise<Map<number, ProbeOutcome>> {
     const requestId = randomUUID();
     const deadline = Date.now() + deadlineMs;
-    const jobs = ports.map((port) => {
+    const probes = ports.map((port) => {
       const data: ProbeJob = { host, port, deadline, ...probe };
-      return { name: PROBE_JOB_NAME, data, opts: { jobId: `${requestId}-${port}` } };
+      return { key: `${host} ${port}`, job: { name: PROBE_JOB_NAME, data, opts: { jobId: `${requestId}-${port}` } } };
     });
-    const ids = jobs.map((job) => job.opts.jobId);
-    const finished = await results.waitFor(ids, deadline, async () => {
+    const finished = await results.waitFor(probes, deadline, async (jobs) => {
       try {
         await queue.addBulk(jobs);
       } catch (cause) {
@@ -100,8 +99,7 @@ export async function createPortChecker(options: PortCheckerOptions): Promise<Po
     });
 
     const outcomes = new Map<number, ProbeOutcome>();
-    for (const [index, id] of ids.entries()) {
-      const result = finished.get(id);
+    for (const [index, result] of finished.entries()) {
       if (!result?.ok) {
         const why = result ? `a probe failed (${result.reason})` : 'not every probe finished before the deadline';
         throw new AppError('CHECK_FAILED', `could not check every port: ${why}; try again or ask another checker`, {

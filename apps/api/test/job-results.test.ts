@@ -29,14 +29,14 @@ describe('JobResults', () => {
 
     const started = Date.now();
     const deadline = started + 2000;
-    const jobs = open.ports.map((port) => {
+    const probes = open.ports.map((port) => {
       const data: ProbeJob = { host: '127.0.0.1', port, deadline, ...config.probe };
-      return { name: PROBE_JOB_NAME, data, opts: { jobId: `${randomUUID()}-${port}` } };
+      return { key: String(port), job: { name: PROBE_JOB_NAME, data, opts: { jobId: `${randomUUID()}-${port}` } } };
     });
-    const finished = await results.waitFor(jobs.map((j) => j.opts.jobId), deadline, () => queue.addBulk(jobs));
+    const finished = await results.waitFor(probes, deadline, (jobs) => queue.addBulk(jobs));
     const elapsed = Date.now() - started;
 
-    expect([...finished.values()]).toEqual([
+    expect(finished).toEqual([
       { ok: true, outcome: expect.objectContaining({ state: 'open', attempts: 1 }) },
       { ok: true, outcome: expect.objectContaining({ state: 'open', attempts: 1 }) },
     ]);
