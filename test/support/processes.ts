@@ -21,9 +21,15 @@ export interface AppProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Runs an app's `main.ts` from source in a process of its own, as `node dist/main.js` would. */
-export function spawnApp(app: 'api' | 'worker', env: Record<string, string>): AppProcess {
-  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', `apps/${app}/src/main.ts`], {
+/**
+ * Runs an app in a process of its own: its `main.ts` from source (tests need no build), or
+ * with `fromBuild` its `dist/main.js`, exactly as in production.
+ */
+export function spawnApp(app: 'api' | 'worker', env: Record<string, string>, { fromBuild = false } = {}): AppProcess {
+  const args = fromBuild
+    ? [`apps/${app}/dist/main.js`]
+    : ['--conditions=development', '--import', 'tsx', `apps/${app}/src/main.ts`];
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
