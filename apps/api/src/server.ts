@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import type { Config, Logger } from '@port-checker/shared';
 import { createApp } from './app.js';
 import { createPortChecker, type PortChecker } from './port-checker.js';
+import { createRateLimits } from './rate-limits.js';
 
 export interface RunningApi {
   server: Server;
@@ -33,8 +34,13 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const app = createApp({
     checker,
     logger,
-    policy: { maxPorts: config.maxPorts, allowLocalIps: config.allowLocalIps },
+    policy: { maxPorts: config.maxPorts, allowLocalIps: config.allowLocalIps, selfCheckOnly: config.security.selfCheckOnly },
+    security: config.security,
+    limits: createRateLimits(redis, config.security, `port-checker:${config.queueName}`),
   });
+  if (config.security.trustProxy === true) {
+    logger.warn('PORT_CHECKER_TRUST_PROXY=true: any client can choose its address with X-Forwarded-For');
+  }
   const server = app.listen(config.port, config.host);
   await once(server, 'listening');
   const { address, port } = server.address() as AddressInfo;
