@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { closedPorts, openPorts, type Ports } from '../support/listeners.js';
 import { startRedisServer, type RedisServer } from '../support/redis.js';
@@ -166,5 +167,38 @@ describe('when Redis stops', () => {
       async () => expect((await service!.check({ provider_ip: '127.0.0.1', ports: open.ports })).status).toBe(200),
       { timeout: 15_000, interval: 250 },
     );
+  });
+});
+
+describe('the cost in Redis', () => {
+  it('is one script call per limit: two for a request that passes the per-client limit and is refused by the per-target one', async () => {
+    const redis = await startRedisServer();
+    const stats = new Redis(redis.url);
+    const scriptCalls = async (): Promise<number> => {
+      const info = await stats.info('commandstats');
+      return [...info.matchAll(/^cmdstat_(?:eval|evalsha):calls=(\d+)/gm)].reduce((sum, [, calls]) => sum + Number(calls), 0);
+    };
+    try {
+      service = await startService({
+        redisUrl: redis.url,
+        workers: 0,
+        env: { PORT_CHECKER_RATE_LIMIT_MAX: '10', PORT_CHECKER_TARGET_RATE_LIMIT_MAX: '1' },
+      });
+      const overTarget = { provider_ip: '127.0.0.1', ports: [7466, 7467] };
+      expect((await service.check(overTarget)).status).toBe(429); // loads the script into Redis
+
+      const before = await scriptCalls();
+      const answer = await service.check(overTarget);
+      const after = await scriptCalls();
+
+      expect(answer.status).toBe(429);
+      expect(after - before).toBe(2);
+      expect(await service.jobCount()).toBe(0);
+    } finally {
+      await service?.stop();
+      service = undefined;
+      stats.disconnect();
+      await redis.stop();
+    }
   });
 });
