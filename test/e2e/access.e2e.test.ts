@@ -1,23 +1,19 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPorts, type Ports } from '../support/listeners.js';
-import { startService, type Service } from '../support/service.js';
+import type { Service } from '../support/service.js';
+import { servicePerTest } from '../support/service-per-test.js';
 
 // Checks that are let through probe 127.0.0.1 only. Tests that expect a refusal of any other
 // address run with no worker, so nothing could be probed even if the refusal failed.
 const TOKEN = 'test-token-0123456789abcdef';
+const service = servicePerTest();
 let open: Ports;
-let service: Service | undefined;
 beforeAll(async () => {
   open = await openPorts(1);
 });
-afterEach(async () => {
-  await service?.stop();
-  service = undefined;
-});
 afterAll(() => open?.close());
 
-const start = (env: Record<string, string>, workers = 1): Promise<Service> =>
-  startService({ env, workers }).then((started) => (service = started));
+const start = (env: Record<string, string>, workers = 1): Promise<Service> => service.start({ env, workers });
 
 describe('PORT_CHECKER_API_TOKEN', () => {
   it('answers 401 UNAUTHORIZED without a token and with a wrong one, and checks with the right one', async () => {
@@ -57,7 +53,7 @@ describe('PORT_CHECKER_API_TOKEN', () => {
 
   it('leaves /health open', async () => {
     await start({ PORT_CHECKER_API_TOKEN: TOKEN }, 0);
-    expect((await fetch(`${service!.url}/health`)).status).toBe(200);
+    expect((await fetch(`${service.current.url}/health`)).status).toBe(200);
   });
 });
 
@@ -89,7 +85,7 @@ describe('PORT_CHECKER_TRUST_PROXY', () => {
   // Public targets are refused here (local targets only allowed off), and the 403 names the
   // address the service took for the caller's; no worker runs.
   const callerSeen = async (headers: Record<string, string>): Promise<string> => {
-    const { body } = await service!.check({ ports: [7466] }, { headers });
+    const { body } = await service.current.check({ ports: [7466] }, { headers });
     return body.detail.message;
   };
 
@@ -101,7 +97,7 @@ describe('PORT_CHECKER_TRUST_PROXY', () => {
   it('takes the client from X-Forwarded-For when the proxy is trusted, normalised', async () => {
     await start({ PORT_CHECKER_ALLOW_LOCAL_IPS: 'false', PORT_CHECKER_TRUST_PROXY: 'loopback' }, 0);
     expect(await callerSeen({ 'x-forwarded-for': '198.51.100.7' })).toMatch(/^198\.51\.100\.7 is not a public address/);
-    expect(service!.apiLogs.lines.at(-1)).toMatchObject({ path: '/check-ports', client: '198.51.100.7' });
+    expect(service.current.apiLogs.lines.at(-1)).toMatchObject({ path: '/check-ports', client: '198.51.100.7' });
     expect(await callerSeen({ 'x-forwarded-for': '::ffff:198.51.100.8' })).toMatch(/^198\.51\.100\.8 is not a public address/);
   });
 
@@ -135,7 +131,7 @@ describe('every answer', () => {
   it('carries security headers and, by default, allows any origin', async () => {
     await start({}, 0);
     for (const path of ['/health', '/nope']) {
-      const response = await fetch(`${service!.url}${path}`, { headers: { origin: 'https://a.example' } });
+      const response = await fetch(`${service.current.url}${path}`, { headers: { origin: 'https://a.example' } });
       expect(response.headers.get('x-content-type-options')).toBe('nosniff');
       expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
       expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
@@ -147,7 +143,7 @@ describe('every answer', () => {
   it('allows only the origins listed in PORT_CHECKER_CORS_ORIGINS, and answers preflights without a token', async () => {
     await start({ PORT_CHECKER_CORS_ORIGINS: 'https://a.example', PORT_CHECKER_API_TOKEN: TOKEN }, 0);
     const preflight = (origin: string) =>
-      fetch(`${service!.url}/check-ports`, {
+      fetch(`${service.current.url}/check-ports`, {
         method: 'OPTIONS',
         headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
       });

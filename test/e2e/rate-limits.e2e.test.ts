@@ -2,23 +2,20 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { closedPorts, openPorts, type Ports } from '../support/listeners.js';
 import { startRedisServer, type RedisServer } from '../support/redis.js';
-import { startService, type CheckAnswer, type Service } from '../support/service.js';
+import type { CheckAnswer, Service } from '../support/service.js';
+import { servicePerTest } from '../support/service-per-test.js';
 
 // Every check in this file probes 127.0.0.1 only. Each test starts its own service, so every
 // limit starts from zero (the counters' keys carry the queue name, fresh per service).
+const service = servicePerTest();
 let open: Ports;
-let service: Service | undefined;
 beforeAll(async () => {
   open = await openPorts(1);
-});
-afterEach(async () => {
-  await service?.stop();
-  service = undefined;
 });
 afterAll(() => open?.close());
 
 const limited = (env: Record<string, string>, workers = 1): Promise<Service> =>
-  startService({ env: { PORT_CHECKER_RATE_LIMIT_WINDOW: '60', ...env }, workers }).then((started) => (service = started));
+  service.start({ env: { PORT_CHECKER_RATE_LIMIT_WINDOW: '60', ...env }, workers });
 
 const rateLimitHeaders = ({ headers }: CheckAnswer) => ({
   limit: headers.get('ratelimit-limit'),
@@ -30,7 +27,7 @@ describe('the per-client limit', () => {
   it('is shared by two API processes on one Redis: the 61st request overall is refused', async () => {
     const { check, startReplica } = await limited({ PORT_CHECKER_RATE_LIMIT_MAX: '60' });
     const replica = await startReplica();
-    const [first, second] = [service!.url, replica.url];
+    const [first, second] = [service.current.url, replica.url];
 
     const answers: CheckAnswer[] = [];
     for (let i = 0; i < 60; i += 1) answers.push(await check({ provider_ip: '127.0.0.1', ports: open.ports }, { url: i % 2 === 0 ? first : second }));
@@ -152,11 +149,11 @@ describe('when Redis stops', () => {
   afterAll(() => redis?.stop());
 
   it('the limiter answers 503 SERVICE_UNAVAILABLE with Retry-After (neither a 500 nor an unlimited pass) until Redis is back', async () => {
-    service = await startService({ redisUrl: redis.url, env: { PORT_CHECKER_RATE_LIMIT_MAX: '60', PORT_CHECKER_TARGET_RATE_LIMIT_MAX: '1000' } });
-    expect((await service.check({ provider_ip: '127.0.0.1', ports: open.ports })).status).toBe(200);
+    const { check } = await service.start({ redisUrl: redis.url, env: { PORT_CHECKER_RATE_LIMIT_MAX: '60', PORT_CHECKER_TARGET_RATE_LIMIT_MAX: '1000' } });
+    expect((await check({ provider_ip: '127.0.0.1', ports: open.ports })).status).toBe(200);
 
     await redis.stop();
-    const { status, body, headers } = await service.check({ provider_ip: '127.0.0.1', ports: open.ports });
+    const { status, body, headers } = await check({ provider_ip: '127.0.0.1', ports: open.ports });
 
     expect(status).toBe(503);
     expect(body.detail).toEqual({ code: 'SERVICE_UNAVAILABLE', message: expect.stringMatching(/rate limiter/) });
@@ -164,41 +161,44 @@ describe('when Redis stops', () => {
 
     await redis.start();
     await vi.waitFor(
-      async () => expect((await service!.check({ provider_ip: '127.0.0.1', ports: open.ports })).status).toBe(200),
+      async () => expect((await check({ provider_ip: '127.0.0.1', ports: open.ports })).status).toBe(200),
       { timeout: 15_000, interval: 250 },
     );
   });
 });
 
 describe('the cost in Redis', () => {
+  // A Redis of its own, so that only this service's commands are counted.
+  let redis: RedisServer;
+  let stats: Redis;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    stats = new Redis(redis.url);
+  });
+  afterAll(async () => {
+    stats?.disconnect();
+    await redis?.stop();
+  });
+
   it('is one script call per limit: two for a request that passes the per-client limit and is refused by the per-target one', async () => {
-    const redis = await startRedisServer();
-    const stats = new Redis(redis.url);
     const scriptCalls = async (): Promise<number> => {
       const info = await stats.info('commandstats');
       return [...info.matchAll(/^cmdstat_(?:eval|evalsha):calls=(\d+)/gm)].reduce((sum, [, calls]) => sum + Number(calls), 0);
     };
-    try {
-      service = await startService({
-        redisUrl: redis.url,
-        workers: 0,
-        env: { PORT_CHECKER_RATE_LIMIT_MAX: '10', PORT_CHECKER_TARGET_RATE_LIMIT_MAX: '1' },
-      });
-      const overTarget = { provider_ip: '127.0.0.1', ports: [7466, 7467] };
-      expect((await service.check(overTarget)).status).toBe(429); // loads the script into Redis
+    const { check, jobCount } = await service.start({
+      redisUrl: redis.url,
+      workers: 0,
+      env: { PORT_CHECKER_RATE_LIMIT_MAX: '10', PORT_CHECKER_TARGET_RATE_LIMIT_MAX: '1' },
+    });
+    const overTarget = { provider_ip: '127.0.0.1', ports: [7466, 7467] };
+    expect((await check(overTarget)).status).toBe(429); // loads the script into Redis
 
-      const before = await scriptCalls();
-      const answer = await service.check(overTarget);
-      const after = await scriptCalls();
+    const before = await scriptCalls();
+    const answer = await check(overTarget);
+    const after = await scriptCalls();
 
-      expect(answer.status).toBe(429);
-      expect(after - before).toBe(2);
-      expect(await service.jobCount()).toBe(0);
-    } finally {
-      await service?.stop();
-      service = undefined;
-      stats.disconnect();
-      await redis.stop();
-    }
+    expect(answer.status).toBe(429);
+    expect(after - before).toBe(2);
+    expect(await jobCount()).toBe(0);
   });
 });
