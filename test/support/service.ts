@@ -8,7 +8,7 @@ import type { ProbeHooks } from '../../apps/worker/src/probe.processor.js';
 import { captureLogs, type CapturedLogs } from './log-capture.js';
 
 export interface ServiceOptions {
-  /** Variables on top of the test defaults (local targets allowed, a fresh queue). */
+  /** Variables on top of the test defaults (local targets allowed, no rate limits, a fresh queue). */
   env?: Record<string, string>;
   workers?: number;
   redisUrl?: string;
@@ -33,12 +33,16 @@ export async function startService({ env = {}, workers = 1, redisUrl = inject('r
     PORT_CHECKER_HOST: '127.0.0.1',
     PORT_CHECKER_PORT: '0',
     PORT_CHECKER_ALLOW_LOCAL_IPS: 'true',
+    // Tests send many requests from 127.0.0.1; the rate-limit tests turn the limits on.
+    PORT_CHECKER_RATE_LIMIT_MAX: '0',
+    PORT_CHECKER_TARGET_RATE_LIMIT_MAX: '0',
     ...env,
   });
   const apiLogs = captureLogs('api');
   const workerLogs = captureLogs('worker');
   const api: RunningApi = await startApi(config, apiLogs.logger);
   const running: Worker[] = [];
+  const replicas: RunningApi[] = [];
 
   const service = {
     config,
@@ -54,10 +58,17 @@ export async function startService({ env = {}, workers = 1, redisUrl = inject('r
       return worker;
     },
 
-    /** POSTs a JSON body (or a raw string) to /check-ports. */
-    async check(body: unknown, init: { headers?: Record<string, string> } = {}): Promise<CheckAnswer> {
+    /** Another API process on the same Redis and queue, as a second replica would be. */
+    async startReplica(): Promise<RunningApi> {
+      const replica = await startApi(config, apiLogs.logger);
+      replicas.push(replica);
+      return replica;
+    },
+
+    /** POSTs a JSON body (or a raw string) to /check-ports, of `url` if given (a replica's). */
+    async check(body: unknown, init: { headers?: Record<string, string>; url?: string } = {}): Promise<CheckAnswer> {
       const started = performance.now();
-      const response = await fetch(`${api.url}/check-ports`, {
+      const response = await fetch(`${init.url ?? api.url}/check-ports`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...init.headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -79,8 +90,10 @@ export async function startService({ env = {}, workers = 1, redisUrl = inject('r
 
     async stop(): Promise<void> {
       await Promise.all(running.map((worker) => worker.close()));
-      api.server.closeAllConnections();
-      await api.close();
+      for (const instance of [api, ...replicas]) {
+        instance.server.closeAllConnections();
+        await instance.close();
+      }
       const queue = new Queue(config.queueName, { connection: { url: redisUrl } });
       await queue.obliterate({ force: true }).catch(() => {});
       await queue.close();

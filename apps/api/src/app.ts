@@ -1,28 +1,48 @@
+import cors from 'cors';
 import express, { type Express } from 'express';
-import type { Logger } from '@port-checker/shared';
+import helmet from 'helmet';
+import type { Logger, SecuritySettings } from '@port-checker/shared';
+import { requireApiToken } from './api-token.js';
 import { checkPortsRouter } from './check-ports.route.js';
 import type { CheckRequestPolicy } from './check-request.js';
 import { errorHandler, notFound } from './error-handler.js';
 import type { PortChecker } from './port-checker.js';
+import type { RateLimits } from './rate-limits.js';
 import { requestLogger } from './request-logger.js';
 
 export interface AppDeps {
   checker: PortChecker;
   logger: Logger;
   policy: CheckRequestPolicy;
+  /** Token, proxy trust and CORS; left out: no token, no proxy trusted, any origin. */
+  security?: AppSecurity;
+  /** Left out: no rate limits. */
+  limits?: RateLimits;
 }
 
+export type AppSecurity = Pick<SecuritySettings, 'apiToken' | 'trustProxy' | 'corsOrigins'>;
+
+const OPEN: AppSecurity = { apiToken: undefined, trustProxy: false, corsOrigins: '*' };
+const EXPOSED_HEADERS = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'X-Request-Id'];
+
 /** Builds the HTTP app; never listens, so tests can mount it on port 0 with their own deps. */
-export function createApp({ checker, logger, policy }: AppDeps): Express {
+export function createApp({ checker, logger, policy, security = OPEN, limits }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', security.trustProxy);
   app.use(requestLogger(logger));
+  app.use(helmet());
+  app.use(cors({ origin: security.corsOrigins === '*' ? '*' : [...security.corsOrigins], exposedHeaders: EXPOSED_HEADERS }));
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Token, then the per-client limit, before the body is read: a stranger without the token
+  // costs no Redis round trip, and every request with it counts, however malformed.
+  app.post('/check-ports', requireApiToken(security.apiToken));
+  if (limits) app.post('/check-ports', limits.limitClient);
   // Any content type is read as JSON: `curl -d` sends form encoding by default.
   app.use(express.json({ limit: '16kb', type: () => true }));
-  app.use(checkPortsRouter(checker, policy));
+  app.use(checkPortsRouter(checker, policy, limits));
   app.use(notFound);
   app.use(errorHandler);
   return app;

@@ -1,14 +1,16 @@
 import { Router } from 'express';
 import type { CheckPortsResponse, PortResult, ProbeOutcome } from '@port-checker/shared';
+import { callerAddress } from './caller-address.js';
 import { parseCheckRequest, type CheckRequestPolicy } from './check-request.js';
 import type { PortChecker } from './port-checker.js';
+import type { RateLimits } from './rate-limits.js';
 
-export function checkPortsRouter(checker: PortChecker, policy: CheckRequestPolicy): Router {
+export function checkPortsRouter(checker: PortChecker, policy: CheckRequestPolicy, limits?: RateLimits): Router {
   const router = Router();
   router.post('/check-ports', async (req, res) => {
-    const callerIp = req.ip ?? req.socket.remoteAddress;
-    const { host, ports } = parseCheckRequest(req.body, callerIp, policy);
+    const { host, ports } = parseCheckRequest(req.body, callerAddress(req), policy);
     res.locals.check = { target: host, ports: ports.length };
+    await limits?.limitTarget(host, ports.length);
     const outcomes = await checker.check(host, ports);
     const body = toResponse(host, outcomes);
     res.locals.check.accessible = Object.values(body.results).filter((result) => result.accessible).length;

@@ -11,6 +11,8 @@ export interface CheckTarget {
 export interface CheckRequestPolicy {
   maxPorts: number;
   allowLocalIps: boolean;
+  /** Only the caller's own address may be checked (PORT_CHECKER_SELF_CHECK_ONLY). */
+  selfCheckOnly?: boolean;
 }
 
 /**
@@ -29,6 +31,13 @@ export function parseCheckRequest(body: unknown, callerIp: string | undefined, p
   const ports = [...new Set(parsed.data.ports)];
   if (ports.length > policy.maxPorts) {
     throw new AppError('TOO_MANY_PORTS', `at most ${policy.maxPorts} different ports per request, got ${ports.length}`);
+  }
+  if (policy.selfCheckOnly && host !== (callerIp && parseIpLiteral(callerIp))) {
+    throw new AppError(
+      'FORBIDDEN_TARGET',
+      `this checker only checks the address a request comes from (${callerIp ?? 'unknown'}), not ${host}: ` +
+        'leave provider_ip out, or ask from the machine to be checked',
+    );
   }
   if (!isAllowedTarget(host, policy.allowLocalIps)) {
     throw new AppError(

@@ -34,7 +34,8 @@ export interface PortCheckerOptions {
   logger: Logger;
 }
 
-const RETRY_AFTER_SECONDS = 5;
+/** What a 503 asks the caller to wait when Redis does not answer. */
+export const RETRY_AFTER_SECONDS = 5;
 
 export async function createPortChecker(options: PortCheckerOptions): Promise<PortChecker> {
   const { redis, redisUrl, queueName, probe, deadlineMs, eventsMaxLen, overload, logger } = options;

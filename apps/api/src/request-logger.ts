@@ -19,6 +19,7 @@ export function requestLogger(logger: Logger): RequestHandler {
         reqId,
         method: req.method,
         path: req.path,
+        client: req.ip,
         status: res.statusCode,
         durationMs: Math.round((performance.now() - started) * 10) / 10,
         ...(res.locals.check as object | undefined),

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { failFastOptions, type Config, type Logger } from '@port-checker/shared';
 import { createApp } from './app.js';
 import { createPortChecker, type PortChecker } from './port-checker.js';
+import { createRateLimits } from './rate-limits.js';
 
 export interface RunningApi {
   server: Server;
@@ -34,8 +35,13 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const app = createApp({
     checker,
     logger,
-    policy: { maxPorts: config.maxPorts, allowLocalIps: config.allowLocalIps },
+    policy: { maxPorts: config.maxPorts, allowLocalIps: config.allowLocalIps, selfCheckOnly: config.security.selfCheckOnly },
+    security: config.security,
+    limits: createRateLimits(redis, config.security, `port-checker:${config.queueName}`),
   });
+  if (config.security.trustProxy === true) {
+    logger.warn('PORT_CHECKER_TRUST_PROXY=true: any client can choose its address with X-Forwarded-For');
+  }
   // A client that sends its request slowly is cut off, so a few cannot hold the sockets of many.
   const server = createServer(
     {

@@ -61,3 +61,20 @@ describe('parseCheckRequest', () => {
     expect(() => parseCheckRequest({ ports: [1] }, undefined, policy)).toThrow('provider_ip');
   });
 });
+
+describe('parseCheckRequest in self-check mode', () => {
+  const selfCheck = { ...policy, selfCheckOnly: true };
+
+  it("accepts the caller's own address, given or left out, in any spelling", () => {
+    expect(parseCheckRequest({ ports: [1] }, '9.9.9.9', selfCheck).host).toBe('9.9.9.9');
+    expect(parseCheckRequest({ provider_ip: '::ffff:9.9.9.9', ports: [1] }, '9.9.9.9', selfCheck).host).toBe('9.9.9.9');
+    expect(parseCheckRequest({ provider_ip: '2001:4860:0::1', ports: [1] }, '2001:4860::1', selfCheck).host).toBe('2001:4860::1');
+  });
+
+  it('refuses any other address with FORBIDDEN_TARGET and says why', () => {
+    expect(() => parseCheckRequest({ provider_ip: '8.8.8.8', ports: [1] }, '9.9.9.9', selfCheck)).toThrow(
+      /only checks the address a request comes from \(9\.9\.9\.9\), not 8\.8\.8\.8/,
+    );
+    expect(() => parseCheckRequest({ provider_ip: '8.8.8.8', ports: [1] }, '9.9.9.9', selfCheck)).toThrow(AppError);
+  });
+});

@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 const seconds = z.coerce.number().positive().finite();
@@ -35,7 +37,62 @@ const Env = z.object({
   // Each job writes about four events (added, waiting, active, completed), so BullMQ's default
   // of 10,000 keeps only ~2,500 jobs and a burst would trim completions before the API reads them.
   PORT_CHECK_EVENTS_MAX_LEN: z.coerce.number().int().min(1000).default(200_000),
+  // Abuse protection (README "Security").
+  PORT_CHECKER_API_TOKEN: z
+    .string()
+    .regex(/^[\w.~+/-]{16,}=*$/, 'at least 16 characters of A-Z a-z 0-9 - . _ ~ + / (a Bearer token)')
+    .optional(),
+  PORT_CHECKER_RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(60),
+  PORT_CHECKER_RATE_LIMIT_WINDOW: z.coerce.number().int().min(1).max(86_400).default(60),
+  PORT_CHECKER_TARGET_RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(1000),
+  PORT_CHECKER_SELF_CHECK_ONLY: flag.default(false),
+  PORT_CHECKER_TRUST_PROXY: z.string().transform(parseTrustProxy).default(false),
+  PORT_CHECKER_CORS_ORIGINS: z.string().transform(parseCorsOrigins).default('*'),
 });
+
+/** What Express's `trust proxy` takes: all or nothing, a hop count, or the proxies' addresses and subnets. */
+export type TrustProxy = boolean | number | string[];
+
+// proxy-addr's names for address ranges, accepted in PORT_CHECKER_TRUST_PROXY's list.
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function parseTrustProxy(text: string, ctx: z.RefinementCtx): TrustProxy {
+  const value = text.trim().toLowerCase();
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((entry) => entry.trim());
+  const bad = entries.find((entry) => !PROXY_RANGE_NAMES.has(entry) && isIP(entry) === 0 && !isCidr(entry));
+  if (bad !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${bad}" is not a hop count, true/false, an address, a CIDR subnet or loopback/linklocal/uniquelocal`,
+    });
+    return z.NEVER;
+  }
+  return entries;
+}
+
+function isCidr(text: string): boolean {
+  const [address = '', bits = ''] = text.split('/');
+  if (isIP(address) === 0 || !/^\d+$/.test(bits)) return false;
+  try {
+    ipaddr.parseCIDR(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function parseCorsOrigins(text: string, ctx: z.RefinementCtx): '*' | string[] {
+  if (text.trim() === '*') return '*';
+  const origins = text.split(',').map((origin) => origin.trim());
+  const bad = origins.find((origin) => !URL.canParse(origin) || new URL(origin).origin !== origin);
+  if (bad !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${bad}" is not an origin such as https://example.com` });
+    return z.NEVER;
+  }
+  return origins;
+}
 
 export interface ProbeSettings {
   readonly retries: number;
@@ -61,6 +118,21 @@ export interface Config {
   readonly overload: { readonly maxBacklog: number; readonly maxInFlight: number };
   /** Bounds on how slowly a client may send a request, and how long an idle keep-alive lasts. */
   readonly http: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number; readonly keepAliveTimeoutMs: number };
+  readonly security: SecuritySettings;
+}
+
+export interface SecuritySettings {
+  /** Required as `Authorization: Bearer …` on /check-ports when set. */
+  readonly apiToken: string | undefined;
+  /** Requests per client per window; 0: no limit. */
+  readonly clientRateLimit: number;
+  /** Ports per target per window; 0: no limit. */
+  readonly targetRateLimit: number;
+  readonly rateLimitWindowSeconds: number;
+  /** Only the caller's own address may be checked. */
+  readonly selfCheckOnly: boolean;
+  readonly trustProxy: TrustProxy;
+  readonly corsOrigins: '*' | readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -105,6 +177,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       headersTimeoutMs: Math.round(e.PORT_CHECKER_HEADERS_TIMEOUT * 1000),
       requestTimeoutMs: Math.round(Math.max(e.PORT_CHECKER_REQUEST_TIMEOUT, e.PORT_CHECKER_HEADERS_TIMEOUT) * 1000),
       keepAliveTimeoutMs: Math.round(e.PORT_CHECKER_KEEP_ALIVE_TIMEOUT * 1000),
+    }),
+    security: Object.freeze({
+      apiToken: e.PORT_CHECKER_API_TOKEN,
+      clientRateLimit: e.PORT_CHECKER_RATE_LIMIT_MAX,
+      targetRateLimit: e.PORT_CHECKER_TARGET_RATE_LIMIT_MAX,
+      rateLimitWindowSeconds: e.PORT_CHECKER_RATE_LIMIT_WINDOW,
+      selfCheckOnly: e.PORT_CHECKER_SELF_CHECK_ONLY,
+      trustProxy: e.PORT_CHECKER_TRUST_PROXY,
+      corsOrigins: e.PORT_CHECKER_CORS_ORIGINS,
     }),
   });
 }

@@ -58,3 +58,65 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
 });
+
+describe('loadConfig: abuse protection', () => {
+  it('is on by default where it costs a provider nothing', () => {
+    expect(loadConfig({}).security).toEqual({
+      apiToken: undefined,
+      clientRateLimit: 60,
+      targetRateLimit: 1000,
+      rateLimitWindowSeconds: 60,
+      selfCheckOnly: false,
+      trustProxy: false,
+      corsOrigins: '*',
+    });
+  });
+
+  it('turns a limit off with 0 and reads the window in whole seconds', () => {
+    const { security } = loadConfig({
+      PORT_CHECKER_RATE_LIMIT_MAX: '0',
+      PORT_CHECKER_TARGET_RATE_LIMIT_MAX: '0',
+      PORT_CHECKER_RATE_LIMIT_WINDOW: '1',
+    });
+    expect(security).toMatchObject({ clientRateLimit: 0, targetRateLimit: 0, rateLimitWindowSeconds: 1 });
+  });
+
+  it.each([
+    ['true', true],
+    ['FALSE', false],
+    ['0', 0],
+    ['2', 2],
+    ['10.0.0.1', ['10.0.0.1']],
+    ['loopback, 10.0.0.0/8,fd00::/8', ['loopback', '10.0.0.0/8', 'fd00::/8']],
+  ])('reads PORT_CHECKER_TRUST_PROXY=%s as a flag, a hop count or a list of proxies', (value, expected) => {
+    expect(loadConfig({ PORT_CHECKER_TRUST_PROXY: value }).security.trustProxy).toEqual(expected);
+  });
+
+  it('reads PORT_CHECKER_CORS_ORIGINS as * or a list of origins', () => {
+    expect(loadConfig({ PORT_CHECKER_CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).security.corsOrigins)
+      .toEqual(['https://a.example', 'http://localhost:3000']);
+  });
+
+  it('takes a Bearer token of 16 characters or more', () => {
+    const token = 'c2VjcmV0LXRva2VuLTEyMw==';
+    expect(loadConfig({ PORT_CHECKER_API_TOKEN: token }).security.apiToken).toBe(token);
+  });
+
+  it.each([
+    ['PORT_CHECKER_API_TOKEN', 'short'],
+    ['PORT_CHECKER_API_TOKEN', 'has spaces in it, sixteen+'],
+    ['PORT_CHECKER_RATE_LIMIT_MAX', '-1'],
+    ['PORT_CHECKER_RATE_LIMIT_WINDOW', '0'],
+    ['PORT_CHECKER_RATE_LIMIT_WINDOW', '1.5'],
+    ['PORT_CHECKER_TARGET_RATE_LIMIT_MAX', 'lots'],
+    ['PORT_CHECKER_SELF_CHECK_ONLY', 'maybe'],
+    ['PORT_CHECKER_TRUST_PROXY', 'proxy.example.com'],
+    ['PORT_CHECKER_TRUST_PROXY', '10.0.0.0/33'],
+    ['PORT_CHECKER_TRUST_PROXY', '127.1'],
+    ['PORT_CHECKER_CORS_ORIGINS', 'https://a.example/path'],
+    ['PORT_CHECKER_CORS_ORIGINS', 'a.example'],
+  ])('refuses %s=%s and names the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});

@@ -1,0 +1,27 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { AppError } from '@port-checker/shared';
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+const BEARER = /^Bearer +([\w.~+/-]+=*) *$/i;
+
+/**
+ * Requires `Authorization: Bearer <token>` when a token is configured. Digests of equal length
+ * are compared, so the comparison takes the same time whatever the guess, its length included.
+ * The header is never logged: the request logger writes no headers, and pino redacts them.
+ */
+export function requireApiToken(token: string | undefined): RequestHandler {
+  if (token === undefined) return (_req, _res, next) => next();
+  const expected = sha256(token);
+  return (req, res, next) => {
+    const given = BEARER.exec(req.get('authorization') ?? '')?.[1];
+    if (given !== undefined && timingSafeEqual(sha256(given), expected)) return next();
+    // RFC 6750 §3: say which scheme is wanted, and whether the token given was wrong.
+    res.set('WWW-Authenticate', given === undefined ? 'Bearer' : 'Bearer error="invalid_token"');
+    const message =
+      given === undefined
+        ? 'this checker requires an API token: send "Authorization: Bearer <token>"'
+        : 'the API token is not valid';
+    next(new AppError('UNAUTHORIZED', message));
+  };
+}
