@@ -21,10 +21,11 @@ const redis = await startRedisServer();
 const redisClient = new Redis(redis.url);
 const open3 = await openPorts(3);
 const open100 = await openPorts(100);
-const closed100 = await closedPorts(100);
 const filtered100 = await filteredPorts(100);
 // Worker scaling: capacity-bound probes (each holds a slot for its whole timeout).
 const scalingPorts = await filteredPorts(400);
+// Last, so that no listener above can be given a port number freed here.
+const closed100 = await closedPorts(100);
 
 const baseEnv = {
   REDIS_URL: redis.url,
