@@ -14,10 +14,15 @@ import { JobResults } from './job-results.js';
 
 export interface PortChecker {
   /** Probes `ports` of `host` through the workers; one outcome per port, or an AppError. */
-  check(host: string, ports: readonly number[]): Promise<Map<number, ProbeOutcome>>;
+  check(host: string, ports: readonly number[], options?: CheckOptions): Promise<Map<number, ProbeOutcome>>;
   /** Requests waiting for their jobs right now. */
   readonly pending: number;
   close(): Promise<void>;
+}
+
+export interface CheckOptions {
+  /** Token every open port must send back to count as verified. */
+  challenge?: string | undefined;
 }
 
 export interface PortCheckerOptions {
@@ -54,11 +59,11 @@ export async function createPortChecker(options: PortCheckerOptions): Promise<Po
       return results.pending;
     },
 
-    async check(host, ports) {
+    async check(host, ports, { challenge } = {}) {
       const requestId = randomUUID();
       const deadline = Date.now() + deadlineMs;
       const jobs = ports.map((port) => {
-        const data: ProbeJob = { host, port, deadline, ...probe };
+        const data: ProbeJob = { host, port, deadline, ...probe, ...(challenge !== undefined && { challenge }) };
         return { name: PROBE_JOB_NAME, data, opts: { jobId: `${requestId}-${port}` } };
       });
       const ids = jobs.map((job) => job.opts.jobId);
