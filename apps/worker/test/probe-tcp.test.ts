@@ -94,23 +94,23 @@ describe('probeTcp with a challenge', () => {
     expect(await probeTcp('127.0.0.1', port, { timeoutMs: 1000, challenge })).toMatchObject({ verified: true });
   });
 
-  it('reports open but not verified, with the reason, when the listener hangs up without the token', async () => {
-    const port = await serve((socket) => socket.end());
-    expect(await probeTcp('127.0.0.1', port, { timeoutMs: 1000, challenge })).toEqual({
+  it.each<[string, (socket: Socket) => void, string]>([
+    ['hangs up without the token', (socket) => socket.end(), 'Connection closed without the challenge'],
+    ['sends 64 bytes without the token', (socket) => socket.write('x'.repeat(100)), 'Received data without the challenge'],
+    [
+      'resets the connection',
+      // Long after the handshake on loopback: a reset before the client saw it would be a failed connect.
+      (socket) => setTimeout(() => socket.resetAndDestroy(), 300),
+      'Connection failed before the challenge arrived: ECONNRESET',
+    ],
+  ])('reports open but not verified, with the reason, when the listener %s', async (_name, onSocket, verifyError) => {
+    const port = await serve(onSocket);
+    expect(await probeTcp('127.0.0.1', port, { timeoutMs: 5000, challenge })).toEqual({
       state: 'open',
       error: null,
       latencyMs: expect.any(Number),
       verified: false,
-      verifyError: 'Connection closed without the challenge',
-    });
-  });
-
-  it('stops reading after 64 bytes that do not hold the token', async () => {
-    const port = await serve((socket) => socket.write('x'.repeat(100)));
-    expect(await probeTcp('127.0.0.1', port, { timeoutMs: 5000, challenge })).toMatchObject({
-      state: 'open',
-      verified: false,
-      verifyError: 'Received data without the challenge',
+      verifyError,
     });
   });
 
@@ -122,16 +122,6 @@ describe('probeTcp with a challenge', () => {
     expect(result).toMatchObject({ state: 'open', verified: false, verifyError: 'Challenge not received within 200 ms' });
     expect(elapsed).toBeGreaterThanOrEqual(195);
     expect(elapsed).toBeLessThan(1500);
-  });
-
-  it('reports a reset from the listener as not verified, the port still open', async () => {
-    // Long after the handshake on loopback: a reset before the client saw it would be a failed connect.
-    const port = await serve((socket) => setTimeout(() => socket.resetAndDestroy(), 300));
-    expect(await probeTcp('127.0.0.1', port, { timeoutMs: 1000, challenge })).toMatchObject({
-      state: 'open',
-      verified: false,
-      verifyError: 'Connection failed before the challenge arrived: ECONNRESET',
-    });
   });
 
   it('stops reading when its signal aborts', async () => {

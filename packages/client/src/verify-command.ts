@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { CheckPortsError, checkPortsUrl } from './check-ports.js';
 import { parsePortList } from './port-list.js';
 import { verifyPorts, type VerifyOptions } from './verify.js';
+import { startProgressLine } from './progress-line.js';
 import { formatReport } from './verify-report.js';
 
 export const USAGE = `Usage: port-checker verify --ports <list> --server <url> [--server <url>...] [options]
@@ -109,7 +110,7 @@ export async function runCli(argv: readonly string[], { stdout, stderr, signal }
   }
 
   const { json, ...options } = command;
-  const progress = startProgress(stderr, options.servers, options.ports.length);
+  const progress = startProgressLine(stderr, options.servers, options.ports.length);
   try {
     const report = await verifyPorts({ ...options, signal, onAttempt: progress.onAttempt });
     progress.stop();
@@ -126,32 +127,4 @@ export async function runCli(argv: readonly string[], { stdout, stderr, signal }
     for (const attempt of err.attempts) stderr.write(`  ${attempt.server}: ${attempt.error}\n`);
     return EXIT.ERROR;
   }
-}
-
-/**
- * One line on a terminal's stderr, redrawn every second while the checker works (it may take up
- * to the checker's deadline). Nothing when stderr is not a terminal, so scripts get clean output.
- */
-function startProgress(stderr: CliIo['stderr'], servers: readonly string[], portCount: number) {
-  if (!stderr.isTTY) return { onAttempt: undefined, stop: () => {} };
-  const started = performance.now();
-  let asking = 0;
-  const draw = (): void => {
-    const seconds = Math.floor((performance.now() - started) / 1000);
-    const moved = asking > 0 ? ` (${asking} did not answer)` : '';
-    stderr.write(`\r\x1b[2KChecking ${portCount} port${portCount === 1 ? '' : 's'} with ${servers[asking]}${moved}… ${seconds} s`);
-  };
-  draw();
-  const timer = setInterval(draw, 1000);
-  return {
-    onAttempt: ({ error }: { error: string | null }) => {
-      if (error === null || asking + 1 >= servers.length) return;
-      asking += 1;
-      draw();
-    },
-    stop: () => {
-      clearInterval(timer);
-      stderr.write('\r\x1b[2K');
-    },
-  };
 }

@@ -12,8 +12,6 @@ export interface VerifyOptions {
   /** Where the temporary listeners bind; left out, every interface. */
   bindHost?: string | undefined;
   signal?: AbortSignal | undefined;
-  /** Called once the listeners are up, before the first checker is asked. */
-  onListening?: ((bindings: ReadonlyMap<number, PortBinding>) => void) | undefined;
   onAttempt?: ((attempt: ServerAttempt) => void) | undefined;
 }
 
@@ -23,12 +21,11 @@ export interface VerifyOptions {
  * CheckPortsError when no checker answers, or with the signal's reason when aborted.
  */
 export async function verifyPorts(options: VerifyOptions): Promise<VerifyReport> {
-  const { ports, bindHost, signal, onListening, ...check } = options;
+  const { ports, bindHost, signal, ...check } = options;
   const challenge = createChallenge();
   const listeners = await bindTemporaryListeners(ports, { challenge, host: bindHost });
   try {
     signal?.throwIfAborted();
-    onListening?.(listeners.bindings);
     const answer = await checkPorts({ ...check, ports, challenge, signal });
     return toReport(answer, listeners.bindings);
   } finally {
