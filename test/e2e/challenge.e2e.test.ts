@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckPortsResponse, ErrorResponse } from '@port-checker/shared';
 import { bindTemporaryListeners, createChallenge, type TemporaryListeners } from '@port-checker/client';
@@ -7,7 +9,7 @@ import { startService, type Service } from '../support/service.js';
 let service: Service;
 let other: Ports;
 beforeAll(async () => {
-  service = await startService({ env: { PORT_CHECK_TIMEOUT: '0.5', PORT_CHECK_RETRY_DELAY: '0.05', PORT_CHECK_RETRIES: '2' } });
+  service = await startService({ env: { PORT_CHECK_TIMEOUT: '2', PORT_CHECK_RETRY_DELAY: '0.05', PORT_CHECK_RETRIES: '2' } });
   other = await openPorts(1); // accepts and hangs up: some other service on the port
 });
 afterAll(async () => {
@@ -51,6 +53,40 @@ describe('POST /check-ports with a challenge', () => {
       },
     });
     expect(body.message).toBe('Successfully verified 2 out of 3 ports');
+  });
+
+  it('probes separately for each challenge: one token never verifies a check that sent another, or none', async () => {
+    const [mine, theirs] = [createChallenge(), createChallenge()];
+    const [port] = await closedPorts(1);
+    // Sends `mine` only once three probes have connected: a probe shared between the three
+    // checks would make this listener wait, and the first check would not be verified.
+    const sockets: Socket[] = [];
+    const listener = createServer((socket) => {
+      socket.on('error', () => {});
+      sockets.push(socket);
+      if (sockets.length === 3) for (const each of sockets) each.end(mine);
+    });
+    listener.listen(port, '127.0.0.1');
+    await once(listener, 'listening');
+    try {
+      const [withMine, withTheirs, without] = await Promise.all([
+        service.check({ provider_ip: '127.0.0.1', ports: [port], challenge: mine }),
+        service.check({ provider_ip: '127.0.0.1', ports: [port], challenge: theirs }),
+        service.check({ provider_ip: '127.0.0.1', ports: [port] }),
+      ]);
+
+      expect(withMine.body.results[port!]).toMatchObject({ accessible: true, verified: true, verify_error: null });
+      expect(withTheirs.body.results[port!]).toMatchObject({
+        accessible: true,
+        verified: false,
+        verify_error: 'Connection closed without the challenge',
+      });
+      expect(without.body.results[port!]).toEqual(expect.not.objectContaining({ verified: expect.anything() }));
+      expect(without.body.results[port!]!.accessible).toBe(true);
+      expect(sockets).toHaveLength(3);
+    } finally {
+      listener.close();
+    }
   });
 
   it('keeps the answer without verification fields when no challenge is sent', async () => {
