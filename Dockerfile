@@ -6,9 +6,11 @@ COPY pnpm-lock.yaml pnpm-workspace.yaml package.json ./
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
 COPY packages/shared/package.json packages/shared/
+COPY packages/client/package.json packages/client/
 RUN pnpm install --frozen-lockfile
 COPY tsconfig.base.json ./
 COPY packages/shared packages/shared
+COPY packages/client packages/client
 COPY apps/api apps/api
 COPY apps/worker apps/worker
 RUN pnpm build \

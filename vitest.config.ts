@@ -4,7 +4,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: {
     // Tests run against the sources, so no build is needed first.
-    alias: { '@port-checker/shared': fileURLToPath(new URL('./packages/shared/src/index.ts', import.meta.url)) },
+    alias: {
+      '@port-checker/shared': fileURLToPath(new URL('./packages/shared/src/index.ts', import.meta.url)),
+      '@port-checker/client': fileURLToPath(new URL('./packages/client/src/index.ts', import.meta.url)),
+    },
   },
   test: {
     include: ['{apps,packages}/*/test/**/*.test.ts', 'test/**/*.test.ts'],

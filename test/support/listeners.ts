@@ -37,6 +37,16 @@ export async function openPortAt(port: number, host: Host = '127.0.0.1'): Promis
   return { ports: [port], close: () => closeServer(server) };
 }
 
+/** Connects, reads until the other side hangs up, and returns what it sent. */
+export async function readFrom(port: number, host: Host = '127.0.0.1'): Promise<string> {
+  const socket = connect({ host, port });
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+  await once(socket, 'end');
+  socket.destroy();
+  return received;
+}
+
 /** Ports nothing listens on: connects are refused. */
 export async function closedPorts(count: number, host: Host = '127.0.0.1'): Promise<number[]> {
   const { ports, close } = await openPorts(count, host);

@@ -8,23 +8,41 @@ import type { RateLimits } from './rate-limits.js';
 export function checkPortsRouter(checker: PortChecker, policy: CheckRequestPolicy, limits?: RateLimits): Router {
   const router = Router();
   router.post('/check-ports', async (req, res) => {
-    const { host, ports } = parseCheckRequest(req.body, callerAddress(req), policy);
+    const { host, ports, challenge } = parseCheckRequest(req.body, callerAddress(req), policy);
     res.locals.check = { target: host, ports: ports.length };
     await limits?.limitTarget(host, ports.length);
-    const outcomes = await checker.check(host, ports);
-    const body = toResponse(host, outcomes);
+    const outcomes = await checker.check(host, ports, { challenge });
+    const body = toResponse(host, outcomes, challenge !== undefined);
     res.locals.check.accessible = Object.values(body.results).filter((result) => result.accessible).length;
+    if (challenge !== undefined) {
+      res.locals.check.verified = Object.values(body.results).filter((result) => result.verified).length;
+    }
     res.json(body);
   });
   return router;
 }
 
-/** The Golem port checker's answer: providers' existing clients read `results["<port>"].accessible`. */
-export function toResponse(host: string, outcomes: ReadonlyMap<number, ProbeOutcome>): CheckPortsResponse {
+/**
+ * The Golem port checker's answer: providers' existing clients read `results["<port>"].accessible`.
+ * `verified` and `verify_error` are added only when the request carried a challenge.
+ */
+export function toResponse(
+  host: string,
+  outcomes: ReadonlyMap<number, ProbeOutcome>,
+  challenged = false,
+): CheckPortsResponse {
   const results: Record<string, PortResult> = {};
   let accessible = 0;
-  for (const [port, { state, error, attempts, latencyMs }] of outcomes) {
-    results[String(port)] = { accessible: state === 'open', error, state, attempts, latency_ms: latencyMs };
+  for (const [port, outcome] of outcomes) {
+    const { state, error, attempts, latencyMs } = outcome;
+    results[String(port)] = {
+      accessible: state === 'open',
+      error,
+      state,
+      attempts,
+      latency_ms: latencyMs,
+      ...(challenged && toVerification(outcome)),
+    };
     if (state === 'open') accessible += 1;
   }
   return {
@@ -33,4 +51,11 @@ export function toResponse(host: string, outcomes: ReadonlyMap<number, ProbeOutc
     message: `Successfully verified ${accessible} out of ${outcomes.size} ports`,
     provider_ip: host,
   };
+}
+
+function toVerification({ state, verified, verifyError }: ProbeOutcome): Pick<PortResult, 'verified' | 'verify_error'> {
+  if (state !== 'open') return { verified: false, verify_error: 'Not accessible' };
+  // A worker of a version without challenges drops the token and reports no verdict.
+  if (verified === undefined) return { verified: false, verify_error: 'The worker that probed this port does not support challenges' };
+  return { verified, verify_error: verified ? null : (verifyError ?? 'Challenge not received') };
 }

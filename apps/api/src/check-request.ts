@@ -6,6 +6,8 @@ export interface CheckTarget {
   host: string;
   /** Unique ports, in the order first given. */
   ports: number[];
+  /** Token the probed ports must send back to count as verified. */
+  challenge?: string;
 }
 
 export interface CheckRequestPolicy {
@@ -45,7 +47,8 @@ export function parseCheckRequest(body: unknown, callerIp: string | undefined, p
       `${host} is not a public address (private, loopback, reserved or documentation range); only public addresses are checked`,
     );
   }
-  return { host, ports };
+  const { challenge } = parsed.data;
+  return { host, ports, ...(challenge != null && { challenge }) };
 }
 
 function toValidationError(body: unknown, error: z.ZodError): AppError {
@@ -56,6 +59,9 @@ function toValidationError(body: unknown, error: z.ZodError): AppError {
   const [field, index] = issue.path;
   if (field === 'provider_ip') {
     return new AppError('INVALID_IP', 'provider_ip must be a string holding an IPv4 or IPv6 address');
+  }
+  if (field === 'challenge') {
+    return new AppError('INVALID_REQUEST', 'challenge must be a string of 16 to 64 URL-safe characters: A-Z, a-z, 0-9, "_" and "-"');
   }
   if (field === 'ports' && typeof index === 'number') {
     const value = (body as { ports: unknown[] }).ports[index];

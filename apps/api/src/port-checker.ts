@@ -16,10 +16,15 @@ import { OverloadGuard, type OverloadLimits } from './overload-guard.js';
 
 export interface PortChecker {
   /** Probes `ports` of `host` through the workers; one outcome per port, or an AppError. */
-  check(host: string, ports: readonly number[]): Promise<Map<number, ProbeOutcome>>;
+  check(host: string, ports: readonly number[], options?: CheckOptions): Promise<Map<number, ProbeOutcome>>;
   /** Requests waiting for their jobs right now. */
   readonly pending: number;
   close(): Promise<void>;
+}
+
+export interface CheckOptions {
+  /** Token every open port must send back to count as verified. */
+  challenge?: string | undefined;
 }
 
 export interface PortCheckerOptions {
@@ -65,10 +70,10 @@ export async function createPortChecker(options: PortCheckerOptions): Promise<Po
       return results.pending;
     },
 
-    async check(host, ports) {
+    async check(host, ports, { challenge } = {}) {
       const release = guard.admit(ports.length);
       try {
-        return await checkAdmitted(host, ports);
+        return await checkAdmitted(host, ports, challenge);
       } finally {
         release();
       }
@@ -81,12 +86,14 @@ export async function createPortChecker(options: PortCheckerOptions): Promise<Po
     },
   };
 
-  async function checkAdmitted(host: string, ports: readonly number[]): Promise<Map<number, ProbeOutcome>> {
+  async function checkAdmitted(host: string, ports: readonly number[], challenge?: string): Promise<Map<number, ProbeOutcome>> {
     const requestId = randomUUID();
     const deadline = Date.now() + deadlineMs;
     const probes = ports.map((port) => {
-      const data: ProbeJob = { host, port, deadline, ...probe };
-      return { key: `${host} ${port}`, job: { name: PROBE_JOB_NAME, data, opts: { jobId: `${requestId}-${port}` } } };
+      const data: ProbeJob = { host, port, deadline, ...probe, ...(challenge !== undefined && { challenge }) };
+      // A challenged probe answers for its own token only: it is never shared with another request's.
+      const key = challenge === undefined ? `${host} ${port}` : `${host} ${port} ${challenge}`;
+      return { key, job: { name: PROBE_JOB_NAME, data, opts: { jobId: `${requestId}-${port}` } } };
     });
     const finished = await results.waitFor(probes, deadline, async (jobs) => {
       try {

@@ -6,11 +6,17 @@ export interface TcpProbeResult {
   error: string | null;
   /** Time to the completed handshake; null unless open. */
   latencyMs: number | null;
+  /** Only with a challenge: whether the token arrived on the connection. */
+  verified?: boolean;
+  /** Only with a challenge: why it is not verified, null when it is. */
+  verifyError?: string | null;
 }
 
 export interface TcpProbeOptions {
   timeoutMs: number;
   signal?: AbortSignal;
+  /** After connecting, wait up to `timeoutMs` more for this token to arrive. */
+  challenge?: string | undefined;
 }
 
 // Named as nmap's connect scan would report them.
@@ -21,15 +27,23 @@ const ERRORS: Record<string, { state: PortState; error: string }> = {
   ENETUNREACH: { state: 'filtered', error: 'Network unreachable' },
 };
 const TIMED_OUT = ERRORS.ETIMEDOUT!;
+/** The longest challenge is 64 characters; a peer that sends more without it is not the asker. */
+const CHALLENGE_READ_LIMIT = 64;
 
 /**
  * One TCP connect to `host:port`. Sends nothing, and closes with a reset rather than a FIN so
- * that a busy worker does not pile up TIME_WAIT sockets. Never rejects.
+ * that a busy worker does not pile up TIME_WAIT sockets. With a challenge, the port counts as
+ * verified only if the token arrives within the first 64 bytes. Never rejects.
  */
-export function probeTcp(host: string, port: number, { timeoutMs, signal }: TcpProbeOptions): Promise<TcpProbeResult> {
+export function probeTcp(
+  host: string,
+  port: number,
+  { timeoutMs, signal, challenge }: TcpProbeOptions,
+): Promise<TcpProbeResult> {
   return new Promise((resolve) => {
     const started = performance.now();
     const socket = connect({ host, port, noDelay: true });
+    let opened: TcpProbeResult | undefined;
     const finish = (result: TcpProbeResult): void => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -40,16 +54,32 @@ export function probeTcp(host: string, port: number, { timeoutMs, signal }: TcpP
       else socket.resetAndDestroy();
       resolve(result);
     };
-    const onAbort = (): void => finish({ ...TIMED_OUT, latencyMs: null });
-    const timer = setTimeout(onAbort, timeoutMs);
+    const unverified = (verifyError: string): void => finish({ ...opened!, verified: false, verifyError });
+    const onAbort = (): void => {
+      if (opened) unverified('Stopped waiting for the challenge: the check ended');
+      else finish({ ...TIMED_OUT, latencyMs: null });
+    };
+    let timer = setTimeout(onAbort, timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) return onAbort();
 
     socket.once('connect', () => {
       const latencyMs = Math.round((performance.now() - started) * 100) / 100;
-      finish({ state: 'open', error: null, latencyMs });
+      opened = { state: 'open', error: null, latencyMs };
+      if (challenge === undefined) return finish(opened);
+
+      clearTimeout(timer);
+      timer = setTimeout(() => unverified(`Challenge not received within ${timeoutMs} ms`), timeoutMs);
+      let received = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        received = Buffer.concat([received, chunk]).subarray(0, CHALLENGE_READ_LIMIT);
+        if (received.includes(challenge)) finish({ ...opened!, verified: true, verifyError: null });
+        else if (received.length >= CHALLENGE_READ_LIMIT) unverified('Received data without the challenge');
+      });
+      socket.once('end', () => unverified('Connection closed without the challenge'));
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
+      if (opened) return unverified(`Connection failed before the challenge arrived: ${err.code ?? err.message}`);
       const known = err.code ? ERRORS[err.code] : undefined;
       finish({ ...(known ?? { state: 'error', error: err.message }), latencyMs: null });
     });

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closedPorts, filteredPorts, openPorts, type Host, type Ports } from '../../../test/support/listeners.js';
 import { probeTcp } from '../src/probe-tcp.js';
@@ -44,5 +47,109 @@ describe('probeTcp', () => {
     const pending = probeTcp('127.0.0.1', listeners.ports[0]!, { timeoutMs: 60_000, signal: controller.signal });
     controller.abort();
     expect(await pending).toMatchObject({ state: 'filtered' });
+  });
+});
+
+describe('probeTcp with a challenge', () => {
+  const challenge = 'c2hhbGxuZXZlcmJlZ3Vlc3NlZA';
+  let server: Server | undefined;
+  /** One per accepted connection: resolves when it closes, true if the peer reset it. */
+  let closed: Promise<boolean>[] = [];
+  afterEach(async () => {
+    await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
+    server = undefined;
+    closed = [];
+  });
+
+  /** A listener that runs `onSocket` on every connection and remembers when each one closes. */
+  async function serve(onSocket: (socket: Socket) => void): Promise<number> {
+    server = createServer((socket) => {
+      let reset = false;
+      socket.on('error', (err: NodeJS.ErrnoException) => (reset = err.code === 'ECONNRESET'));
+      closed.push(new Promise((resolve) => socket.once('close', () => resolve(reset))));
+      onSocket(socket);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return (server.address() as AddressInfo).port;
+  }
+
+  it('reports verified when the listener sends the token on accept', async () => {
+    const port = await serve((socket) => socket.end(challenge));
+    expect(await probeTcp('127.0.0.1', port, { timeoutMs: 1000, challenge })).toEqual({
+      state: 'open',
+      error: null,
+      latencyMs: expect.any(Number),
+      verified: true,
+      verifyError: null,
+    });
+  });
+
+  it('finds a token that arrives in pieces, after other bytes', async () => {
+    const port = await serve((socket) => {
+      socket.write('hello ');
+      socket.write(challenge.slice(0, 5));
+      setImmediate(() => socket.write(challenge.slice(5)));
+    });
+    expect(await probeTcp('127.0.0.1', port, { timeoutMs: 1000, challenge })).toMatchObject({ verified: true });
+  });
+
+  it.each<[string, (socket: Socket) => void, string]>([
+    ['hangs up without the token', (socket) => socket.end(), 'Connection closed without the challenge'],
+    ['sends 64 bytes without the token', (socket) => socket.write('x'.repeat(100)), 'Received data without the challenge'],
+    [
+      'resets the connection',
+      // Long after the handshake on loopback: a reset before the client saw it would be a failed connect.
+      (socket) => setTimeout(() => socket.resetAndDestroy(), 300),
+      'Connection failed before the challenge arrived: ECONNRESET',
+    ],
+  ])('reports open but not verified, with the reason, when the listener %s', async (_name, onSocket, verifyError) => {
+    const port = await serve(onSocket);
+    expect(await probeTcp('127.0.0.1', port, { timeoutMs: 5000, challenge })).toEqual({
+      state: 'open',
+      error: null,
+      latencyMs: expect.any(Number),
+      verified: false,
+      verifyError,
+    });
+  });
+
+  it('waits at most the timeout for a listener that stays silent', async () => {
+    const port = await serve(() => {});
+    const started = performance.now();
+    const result = await probeTcp('127.0.0.1', port, { timeoutMs: 200, challenge });
+    const elapsed = performance.now() - started;
+    expect(result).toMatchObject({ state: 'open', verified: false, verifyError: 'Challenge not received within 200 ms' });
+    expect(elapsed).toBeGreaterThanOrEqual(195);
+    expect(elapsed).toBeLessThan(1500);
+  });
+
+  it('stops reading when its signal aborts', async () => {
+    const port = await serve(() => {});
+    const started = performance.now();
+    // The handshake on loopback takes well under the 300 ms before the abort.
+    const result = await probeTcp('127.0.0.1', port, { timeoutMs: 60_000, signal: AbortSignal.timeout(300), challenge });
+    expect(result).toMatchObject({ state: 'open', verified: false, verifyError: 'Stopped waiting for the challenge: the check ended' });
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('leaves no socket or timer behind, and resets every connection it opened', async () => {
+    const handles = (): string[] =>
+      process.getActiveResourcesInfo().filter((name) => name === 'TCPSocketWrap' || name === 'Timeout');
+    const silent = await serve(() => {});
+    const before = handles().length;
+
+    const results = await Promise.all([
+      probeTcp('127.0.0.1', silent, { timeoutMs: 100, challenge }),
+      probeTcp('127.0.0.1', silent, { timeoutMs: 60_000 }),
+      probeTcp('127.0.0.1', silent, { timeoutMs: 60_000, signal: AbortSignal.timeout(300), challenge }),
+    ]);
+    expect(results.map((r) => r.state)).toEqual(['open', 'open', 'open']);
+    // Every connection ends with a reset from the probe's side, not a FIN that leaves TIME_WAIT.
+    expect(await Promise.all(closed)).toEqual([true, true, true]);
+    // Handles close on a later turn of the event loop; a leak would stay for 60 s.
+    for (let turn = 0; turn < 20 && handles().length > before; turn += 1) await nextTurn();
+
+    expect(handles().length).toBeLessThanOrEqual(before);
   });
 });

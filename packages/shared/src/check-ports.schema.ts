@@ -6,6 +6,20 @@ export type PortState = z.infer<typeof PortState>;
 
 export const Port = z.number().int().min(1).max(65535);
 
+/**
+ * A random token from the provider's client. The worker reports a port `verified` only when the
+ * token arrives on the connection, so the answer proves that the asking machine holds the port,
+ * not merely that something (a router, a honeypot, a neighbour behind the same address) accepted.
+ */
+export const Challenge = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{16,64}$/, '16 to 64 URL-safe characters: A-Z, a-z, 0-9, "_" and "-"')
+  .describe(
+    'Optional proof of the right machine: a random token (16-64 characters of A-Z a-z 0-9 _ -) that the ' +
+      "provider's listeners write on accept; the worker reads up to 64 bytes after connecting and reports " +
+      '`verified: true` only if the token arrives',
+  );
+
 /** Body of `POST /check-ports`. Unknown fields are stripped, as the Python checker ignored them. */
 export const CheckPortsRequest = z.object({
   provider_ip: z
@@ -13,6 +27,7 @@ export const CheckPortsRequest = z.object({
     .nullish()
     .describe("IPv4 or IPv6 literal to check; omitted: the caller's own address"),
   ports: z.array(Port).min(1).describe('TCP ports to check; duplicates collapse'),
+  challenge: Challenge.nullish(),
 });
 export type CheckPortsRequest = z.infer<typeof CheckPortsRequest>;
 
@@ -22,6 +37,16 @@ export const PortResult = z.object({
   state: PortState,
   attempts: z.number().int().min(0),
   latency_ms: z.number().nullable(),
+  // Present only when the request carried a challenge, so answers to existing clients keep their shape.
+  verified: z
+    .boolean()
+    .optional()
+    .describe('only with a challenge: true when the token arrived on the connection, proving the asking machine answered'),
+  verify_error: z
+    .string()
+    .nullable()
+    .optional()
+    .describe('only with a challenge: why the port is not verified (null when it is)'),
 });
 export type PortResult = z.infer<typeof PortResult>;
 

@@ -1,6 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
-import { Port, PortState } from './check-ports.schema.js';
+import { Challenge, Port, PortState } from './check-ports.schema.js';
 import { parseIpLiteral } from './target-policy.js';
 
 /**
@@ -19,6 +19,8 @@ export const ProbeJob = z.object({
   retryRefused: z.boolean(),
   /** Epoch milliseconds after which nobody waits for the result any more. */
   deadline: z.number().int().positive(),
+  /** The token an open port must send back to count as verified; absent: connect only. */
+  challenge: Challenge.optional(),
 });
 export type ProbeJob = z.infer<typeof ProbeJob>;
 
@@ -27,6 +29,9 @@ export const ProbeOutcome = z.object({
   error: z.string().nullable(),
   attempts: z.number().int().min(0),
   latencyMs: z.number().nullable(),
+  /** Only when the job carried a challenge. */
+  verified: z.boolean().optional(),
+  verifyError: z.string().nullable().optional(),
 });
 export type ProbeOutcome = z.infer<typeof ProbeOutcome>;
 

@@ -1,0 +1,5 @@
+export * from './check-ports.js';
+export * from './port-list.js';
+export * from './temporary-listeners.js';
+export * from './verify.js';
+export * from './verify-report.js';

@@ -1,0 +1,130 @@
+import { isIP } from 'node:net';
+import { parseArgs } from 'node:util';
+import { CheckPortsError, checkPortsUrl } from './check-ports.js';
+import { parsePortList } from './port-list.js';
+import { verifyPorts, type VerifyOptions } from './verify.js';
+import { startProgressLine } from './progress-line.js';
+import { formatReport } from './verify-report.js';
+
+export const USAGE = `Usage: port-checker verify --ports <list> --server <url> [--server <url>...] [options]
+
+Binds a temporary listener on every free port, asks a port checker whether each port is
+reachable from outside and whether the listener's random challenge came back, then closes
+the listeners. Ports already in use are left alone and only checked.
+
+Options:
+  -p, --ports <list>    ports and ranges, e.g. 7466,50800-50900 (repeatable)
+  -s, --server <url>    port checker, e.g. http://checker:9000 (repeatable: asked in order
+                        until one answers)
+      --ip <address>    address to check (default: the address the checker sees)
+      --bind <address>  where to bind the temporary listeners (default: every interface)
+      --timeout <s>     seconds to wait for each checker (default: 30)
+      --json            print a JSON report instead of the table
+  -h, --help            show this help
+
+Exit status: 0 every port reachable, 1 some port not, 2 usage or server error.
+`;
+
+export const EXIT = { OK: 0, UNREACHABLE: 1, ERROR: 2, INTERRUPTED: 130 } as const;
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export type VerifyCommand = Pick<VerifyOptions, 'ports' | 'servers' | 'providerIp' | 'timeoutMs' | 'bindHost'> & {
+  json: boolean;
+};
+
+/** `verify` and its options → what to run, `'help'`, or a UsageError saying what is wrong. */
+export function parseVerifyArgs(argv: readonly string[]): VerifyCommand | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        ports: { type: 'string', short: 'p', multiple: true },
+        server: { type: 'string', short: 's', multiple: true },
+        ip: { type: 'string' },
+        bind: { type: 'string' },
+        timeout: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (positionals[0] !== 'verify') throw new UsageError(positionals[0] ? `unknown command "${positionals[0]}"` : 'no command given');
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+  if (!values.ports) throw new UsageError('--ports is required, e.g. --ports 7466,50800-50900');
+  if (!values.server) throw new UsageError('--server is required, e.g. --server http://checker:9000');
+  for (const server of values.server) {
+    try {
+      checkPortsUrl(server);
+    } catch (err) {
+      throw new UsageError(`--server: ${(err as Error).message}`);
+    }
+  }
+  const timeout = Number(values.timeout ?? 30);
+  if (!(timeout > 0 && timeout <= 600)) throw new UsageError(`--timeout must be seconds from 0 to 600, got "${values.timeout}"`);
+  if (values.ip !== undefined && isIP(values.ip) === 0) throw new UsageError(`--ip must be an IPv4 or IPv6 address, got "${values.ip}"`);
+  let ports: number[];
+  try {
+    ports = parsePortList(values.ports);
+  } catch (err) {
+    throw new UsageError(`--ports: ${(err as Error).message}`);
+  }
+  return {
+    ports,
+    servers: values.server,
+    providerIp: values.ip,
+    timeoutMs: Math.round(timeout * 1000),
+    bindHost: values.bind,
+    json: values.json ?? false,
+  };
+}
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Aborts the check, e.g. on Ctrl-C. */
+  signal?: AbortSignal;
+}
+
+/** Runs `port-checker` with `argv` (without node and the script) and returns the exit status. */
+export async function runCli(argv: readonly string[], { stdout, stderr, signal }: CliIo): Promise<number> {
+  let command: VerifyCommand | 'help';
+  try {
+    command = parseVerifyArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    stderr.write(`port-checker: ${err.message}\nTry "port-checker --help".\n`);
+    return EXIT.ERROR;
+  }
+  if (command === 'help') {
+    stdout.write(USAGE);
+    return EXIT.OK;
+  }
+
+  const { json, ...options } = command;
+  const progress = startProgressLine(stderr, options.servers, options.ports.length);
+  try {
+    const report = await verifyPorts({ ...options, signal, onAttempt: progress.onAttempt });
+    progress.stop();
+    stdout.write(json ? `${JSON.stringify(report)}\n` : formatReport(report));
+    return report.ok ? EXIT.OK : EXIT.UNREACHABLE;
+  } catch (err) {
+    progress.stop();
+    if (signal?.aborted) {
+      stderr.write('port-checker: interrupted; the temporary listeners are closed\n');
+      return EXIT.INTERRUPTED;
+    }
+    if (!(err instanceof CheckPortsError)) throw err;
+    stderr.write(`port-checker: no port checker answered\n`);
+    for (const attempt of err.attempts) stderr.write(`  ${attempt.server}: ${attempt.error}\n`);
+    return EXIT.ERROR;
+  }
+}

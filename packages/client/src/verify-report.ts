@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { Port, PortState } from '@port-checker/shared';
+
+/** The `--json` output of `port-checker verify`, one object on stdout. */
+export const VerifiedPort = z.strictObject({
+  port: Port,
+  local: z
+    .enum(['bound', 'in-use', 'not-permitted', 'error'])
+    .describe('bound: a temporary listener that answers the challenge; in-use: left to whatever holds it'),
+  local_error: z.string().nullable().describe('why the port could not be bound'),
+  reachable: z
+    .boolean()
+    .describe('accessible, and for a port bound here also verified (unless the checker does not support challenges)'),
+  accessible: z.boolean(),
+  state: PortState,
+  verified: z.boolean().nullable().describe('null: the checker does not support challenges'),
+  verify_error: z.string().nullable(),
+  latency_ms: z.number().nullable(),
+  error: z.string().nullable(),
+  attempts: z.number().int().min(0),
+});
+export type VerifiedPort = z.infer<typeof VerifiedPort>;
+
+export const ServerAttemptReport = z.strictObject({
+  server: z.string(),
+  status: z.number().int().nullable(),
+  error: z.string().nullable(),
+  elapsed_ms: z.number(),
+});
+
+export const VerifyReport = z.strictObject({
+  ok: z.boolean().describe('every port is reachable'),
+  server: z.string().describe('the checker that answered'),
+  provider_ip: z.string().describe('the address that was checked'),
+  ports: z.array(VerifiedPort),
+  attempts: z.array(ServerAttemptReport).describe('every checker asked, in order; the last one answered'),
+});
+export type VerifyReport = z.infer<typeof VerifyReport>;
+
+const yesNo = (value: boolean | null): string => (value === null ? '-' : value ? 'yes' : 'no');
+
+/** Why a port is not reachable or not verified; a port in use needs no note, its LOCAL says it. */
+function noteOn(p: VerifiedPort): string {
+  const bindingTrouble = p.local === 'not-permitted' || p.local === 'error' ? p.local_error : null;
+  const unverified = p.accessible && p.verified === false ? p.verify_error : null;
+  return [p.error, unverified, bindingTrouble].filter((note) => note !== null).join('; ');
+}
+
+/** The report as a table for a person at a terminal. */
+export function formatReport(report: VerifyReport): string {
+  const rows = report.ports.map((p) => [
+    String(p.port),
+    p.local.replace('-', ' '),
+    yesNo(p.reachable),
+    p.state,
+    p.accessible ? yesNo(p.verified) : '-',
+    p.latency_ms === null ? '-' : `${p.latency_ms} ms`,
+    report.server,
+    noteOn(p),
+  ]);
+  const table = [['PORT', 'LOCAL', 'REACHABLE', 'STATE', 'VERIFIED', 'LATENCY', 'SERVER', 'NOTE'], ...rows];
+  const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
+  const lines = table.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
+
+  const reachable = report.ports.filter((p) => p.reachable).length;
+  const failed = report.attempts.filter((attempt) => attempt.error !== null);
+  lines.push('', `${reachable} of ${report.ports.length} ports reachable at ${report.provider_ip}, checked by ${report.server}`);
+  for (const attempt of failed) lines.push(`  ${attempt.server} did not answer: ${attempt.error}`);
+  return `${lines.join('\n')}\n`;
+}

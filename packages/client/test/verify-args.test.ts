@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { parseVerifyArgs, UsageError } from '../src/verify-command.js';
+
+const server = 'http://checker:9000';
+
+describe('parseVerifyArgs', () => {
+  it('reads every option', () => {
+    const argv = ['verify', '-p', '7466', '--ports', '50800-50801', '-s', server, '--server', 'https://b.example/pc/'];
+    const extra = ['--ip', '203.0.113.7', '--bind', '127.0.0.1', '--timeout', '2.5', '--json'];
+    expect(parseVerifyArgs([...argv, ...extra])).toEqual({
+      ports: [7466, 50800, 50801],
+      servers: [server, 'https://b.example/pc/'],
+      providerIp: '203.0.113.7',
+      bindHost: '127.0.0.1',
+      timeoutMs: 2500,
+      json: true,
+    });
+  });
+
+  it('waits 30 s per checker, checks the address the checker sees and binds every interface by default', () => {
+    expect(parseVerifyArgs(['verify', '--ports', '7466', '--server', server])).toEqual({
+      ports: [7466],
+      servers: [server],
+      providerIp: undefined,
+      bindHost: undefined,
+      timeoutMs: 30_000,
+      json: false,
+    });
+  });
+
+  it('asks for help', () => {
+    expect(parseVerifyArgs(['--help'])).toBe('help');
+    expect(parseVerifyArgs(['verify', '-h'])).toBe('help');
+  });
+
+  it.each([
+    [[], 'no command given'],
+    [['check', '--ports', '1', '--server', server], 'unknown command "check"'],
+    [['verify', '--server', server], '--ports is required'],
+    [['verify', '--ports', '1'], '--server is required'],
+    [['verify', '--ports', '1-x', '--server', server], '--ports: "1-x" is not a port'],
+    [['verify', '--ports', '1', '--server', 'checker:9000'], '--server: "checker:9000" is not an http:// or https:// URL'],
+    [['verify', '--ports', '1', '--server', server, '--ip', 'localhost'], '--ip must be an IPv4 or IPv6 address'],
+    [['verify', '--ports', '1', '--server', server, '--timeout', '0'], '--timeout must be seconds'],
+    [['verify', '--ports', '1', '--server', server, '--timeout', 'soon'], '--timeout must be seconds'],
+    [['verify', '--ports', '1', '--server', server, '--verbose'], "Unknown option '--verbose'"],
+    [['verify', 'now', '--ports', '1', '--server', server], 'unexpected argument "now"'],
+  ])('refuses %j: %s', (argv, message) => {
+    expect(() => parseVerifyArgs(argv)).toThrow(UsageError);
+    expect(() => parseVerifyArgs(argv)).toThrow(message);
+  });
+});

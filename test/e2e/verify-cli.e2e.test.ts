@@ -1,0 +1,179 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VerifyReport } from '@port-checker/client';
+import { exitOf, runCli, runCliInTerminal, spawnCli } from '../support/cli.js';
+import { closedPorts, openPortAt, openPorts, readFrom, type Ports } from '../support/listeners.js';
+import { startService, type Service } from '../support/service.js';
+
+let service: Service;
+let other: Ports;
+beforeAll(async () => {
+  service = await startService({ env: { PORT_CHECK_TIMEOUT: '0.5', PORT_CHECK_RETRY_DELAY: '0.05', PORT_CHECK_RETRIES: '1' } });
+  other = await openPorts(1); // another process's service: accepts and hangs up
+});
+afterAll(async () => {
+  await service?.stop();
+  await other?.close();
+});
+
+/** Throws unless every port can be bound again: nothing of the CLI's is left listening. */
+async function expectFree(ports: readonly number[]): Promise<void> {
+  for (const port of ports) await (await openPortAt(port)).close();
+}
+
+const jsonReport = (stdout: string): VerifyReport => VerifyReport.parse(JSON.parse(stdout));
+
+describe('port-checker verify', () => {
+  it('binds the free ports and has the checker verify every one: exit 0, JSON by its schema', async () => {
+    const ports = await closedPorts(3);
+
+    const run = await runCli(['verify', '--ports', ports.join(','), '--server', service.url, '--json']);
+
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const report = jsonReport(run.stdout);
+    expect(report).toMatchObject({ ok: true, server: service.url, provider_ip: '127.0.0.1' });
+    expect(report.ports).toEqual(
+      ports.map((port) => ({
+        port,
+        local: 'bound',
+        local_error: null,
+        reachable: true,
+        accessible: true,
+        state: 'open',
+        verified: true,
+        verify_error: null,
+        latency_ms: expect.any(Number),
+        error: null,
+        attempts: 1,
+      })),
+    );
+    expect(report.attempts).toEqual([{ server: service.url, status: 200, error: null, elapsed_ms: expect.any(Number) }]);
+    await expectFree(ports);
+  });
+
+  it('leaves a port served by another listener alone: accessible, but not verified', async () => {
+    const [free] = await closedPorts(1);
+    const theirs = other.ports[0]!;
+
+    const run = await runCli(['verify', '--ports', `${theirs},${free}`, '--server', service.url, '--json']);
+
+    const report = jsonReport(run.stdout);
+    expect(report.ports[0]).toMatchObject({
+      port: theirs,
+      local: 'in-use',
+      local_error: expect.stringContaining('EADDRINUSE'),
+      accessible: true,
+      verified: false,
+      verify_error: 'Connection closed without the challenge',
+      // The other service cannot answer a challenge: being accessible is all it can show.
+      reachable: true,
+    });
+    expect(report.ports[1]).toMatchObject({ port: free, local: 'bound', verified: true, reachable: true });
+    expect(run.code).toBe(0);
+    // Still the other listener's, which hangs up at once: the CLI did not take it over.
+    expect(await readFrom(theirs)).toBe('');
+  });
+
+  it('fails over from a dead checker to a live one', async () => {
+    const [port, deadPort] = await closedPorts(2);
+    const dead = `http://127.0.0.1:${deadPort}`;
+
+    const run = await runCli(['verify', '-p', String(port), '-s', dead, '-s', service.url, '--json']);
+
+    expect(run.code).toBe(0);
+    const report = jsonReport(run.stdout);
+    expect(report.server).toBe(service.url);
+    expect(report.attempts).toEqual([
+      { server: dead, status: null, error: expect.stringContaining('ECONNREFUSED'), elapsed_ms: expect.any(Number) },
+      { server: service.url, status: 200, error: null, elapsed_ms: expect.any(Number) },
+    ]);
+    expect(report.ports[0]).toMatchObject({ port, verified: true });
+  });
+
+  it('exits 1 when a port is not reachable at the checked address', async () => {
+    const [port] = await closedPorts(1);
+
+    // Listening on 127.0.0.1 only, while the checker probes 127.0.0.2: refused.
+    const run = await runCli(['verify', '-p', String(port), '-s', service.url, '--ip', '127.0.0.2', '--bind', '127.0.0.1', '--json']);
+
+    expect(run.code).toBe(1);
+    const report = jsonReport(run.stdout);
+    expect(report).toMatchObject({ ok: false, provider_ip: '127.0.0.2' });
+    expect(report.ports[0]).toMatchObject({ local: 'bound', reachable: false, state: 'closed', error: 'Connection refused', verified: false });
+  });
+
+  it('prints a table for a person: port, local binding, reachable, state, verified, latency, server', async () => {
+    const [port] = await closedPorts(1);
+    const theirs = other.ports[0]!;
+
+    const run = await runCli(['verify', '--ports', `${port},${theirs}`, '--server', service.url]);
+
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toMatch(/^PORT +LOCAL +REACHABLE +STATE +VERIFIED +LATENCY +SERVER +NOTE$/);
+    expect(lines[1]).toMatch(new RegExp(`^${port} +bound +yes +open +yes +[\\d.]+ ms +${service.url}$`));
+    expect(lines[2]).toMatch(new RegExp(`^${theirs} +in use +yes +open +no +[\\d.]+ ms +${service.url} +Connection closed without the challenge$`));
+    expect(run.stdout).toContain(`2 of 2 ports reachable at 127.0.0.1, checked by ${service.url}`);
+  });
+
+  it('exits 2 on a usage error, with the reason on stderr and nothing on stdout', async () => {
+    const run = await runCli(['verify', '--ports', '7466,70000', '--server', service.url, '--json']);
+    expect(run).toMatchObject({ code: 2, stdout: '' });
+    expect(run.stderr).toContain('--ports: "70000" is not a port');
+  });
+
+  it('exits 2 when no checker answers, saying what each one did', async () => {
+    const [port, deadA, deadB] = await closedPorts(3);
+    const servers = [`http://127.0.0.1:${deadA}`, `http://127.0.0.1:${deadB}`];
+
+    const run = await runCli(['verify', '-p', String(port), '-s', servers[0]!, '-s', servers[1]!, '--json']);
+
+    expect(run).toMatchObject({ code: 2, stdout: '' });
+    expect(run.stderr).toContain('no port checker answered');
+    for (const server of servers) expect(run.stderr).toMatch(new RegExp(`${server}: .*ECONNREFUSED`));
+    await expectFree([port!]);
+  });
+
+  it('closes its listeners and exits on Ctrl-C while the checker works', async () => {
+    const ports = await closedPorts(2);
+    // A checker that takes its time: the CLI is waiting for it once the request arrives.
+    const slow = createServer();
+    slow.listen(0, '127.0.0.1');
+    await once(slow, 'listening');
+    const requested = once(slow, 'request') as Promise<[IncomingMessage]>;
+    try {
+      const cli = spawnCli(['verify', '-p', ports.join(','), '-s', `http://127.0.0.1:${(slow.address() as AddressInfo).port}`]);
+      const [request] = await requested;
+      const challenge = (JSON.parse(await readBody(request)) as { challenge: string }).challenge;
+      expect(await readFrom(ports[0]!)).toBe(challenge); // the temporary listeners are up
+
+      const abandoned = once(request.socket, 'close');
+      cli.kill('SIGINT');
+      const run = await exitOf(cli);
+
+      expect(run).toMatchObject({ code: 130, signal: null, stdout: '' });
+      expect(run.stderr).toContain('interrupted; the temporary listeners are closed');
+      await abandoned; // the CLI stopped waiting for the checker
+      await expectFree(ports);
+    } finally {
+      slow.closeAllConnections();
+      slow.close();
+    }
+  });
+
+  it('shows a progress line while waiting when stderr is a terminal', async () => {
+    const [port] = await closedPorts(1);
+    const run = await runCliInTerminal(['verify', '--ports', String(port), '--server', service.url]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`Checking 1 port with ${service.url}… 0 s`);
+    expect(run.stdout).toContain('1 of 1 ports reachable');
+  });
+});
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  let body = '';
+  for await (const chunk of request) body += String(chunk);
+  return body;
+}
