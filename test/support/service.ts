@@ -5,6 +5,7 @@ import { loadConfig, type CheckPortsResponse, type Config, type ErrorResponse } 
 import { startApi, type RunningApi } from '../../apps/api/src/server.js';
 import { startProbeWorker } from '../../apps/worker/src/probe.worker.js';
 import type { ProbeHooks } from '../../apps/worker/src/probe.processor.js';
+import { startWorkerService, type RunningWorker } from '../../apps/worker/src/server.js';
 import { captureLogs, type CapturedLogs } from './log-capture.js';
 
 export interface ServiceOptions {
@@ -33,12 +34,14 @@ export async function startService({ env = {}, workers = 1, redisUrl = inject('r
     PORT_CHECKER_HOST: '127.0.0.1',
     PORT_CHECKER_PORT: '0',
     PORT_CHECKER_ALLOW_LOCAL_IPS: 'true',
+    PORT_CHECK_WORKER_METRICS_PORT: '0',
     ...env,
   });
   const apiLogs = captureLogs('api');
   const workerLogs = captureLogs('worker');
   const api: RunningApi = await startApi(config, apiLogs.logger);
   const running: Worker[] = [];
+  const services: RunningWorker[] = [];
 
   const service = {
     config,
@@ -51,6 +54,13 @@ export async function startService({ env = {}, workers = 1, redisUrl = inject('r
     startWorker(hooks: ProbeHooks = {}, overrides: Partial<Config> = {}): Worker {
       const worker = startProbeWorker({ ...config, ...overrides }, workerLogs.logger, hooks);
       running.push(worker);
+      return worker;
+    },
+
+    /** A worker as `main` runs it: with its metrics server, on a free port. */
+    async startWorkerService(hooks: ProbeHooks = {}): Promise<RunningWorker> {
+      const worker = await startWorkerService(config, workerLogs.logger, hooks);
+      services.push(worker);
       return worker;
     },
 
@@ -78,7 +88,7 @@ export async function startService({ env = {}, workers = 1, redisUrl = inject('r
     },
 
     async stop(): Promise<void> {
-      await Promise.all(running.map((worker) => worker.close()));
+      await Promise.all([...running.map((worker) => worker.close()), ...services.map((worker) => worker.close())]);
       api.server.closeAllConnections();
       await api.close();
       const queue = new Queue(config.queueName, { connection: { url: redisUrl } });

@@ -3,13 +3,16 @@ import type { CheckPortsResponse, PortResult, ProbeOutcome } from '@port-checker
 import { parseCheckRequest, type CheckRequestPolicy } from './check-request.js';
 import type { PortChecker } from './port-checker.js';
 
+export const CHECK_PORTS_PATH = '/check-ports';
+
 export function checkPortsRouter(checker: PortChecker, policy: CheckRequestPolicy): Router {
   const router = Router();
-  router.post('/check-ports', async (req, res) => {
+  router.post(CHECK_PORTS_PATH, async (req, res) => {
     const callerIp = req.ip ?? req.socket.remoteAddress;
     const { host, ports } = parseCheckRequest(req.body, callerIp, policy);
     res.locals.check = { target: host, ports: ports.length };
     const outcomes = await checker.check(host, ports);
+    res.locals.outcomes = outcomes;
     const body = toResponse(host, outcomes);
     res.locals.check.accessible = Object.values(body.results).filter((result) => result.accessible).length;
     res.json(body);

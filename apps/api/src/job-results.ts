@@ -11,6 +11,7 @@ export type Finished = { ok: true; outcome: ProbeOutcome } | { ok: false; reason
  */
 export class JobResults {
   private readonly waiting = new Map<string, (finished: Finished) => void>();
+  private readonly idleListeners: Array<() => void> = [];
 
   constructor(
     private readonly queue: Queue,
@@ -27,6 +28,12 @@ export class JobResults {
   /** Requests waiting right now: for shutdown and metrics. */
   get pending(): number {
     return this.waiting.size;
+  }
+
+  /** Resolves once no request waits for a job: at once if none does now. */
+  whenIdle(): Promise<void> {
+    if (this.waiting.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleListeners.push(resolve));
   }
 
   /**
@@ -53,6 +60,7 @@ export class JobResults {
     } finally {
       clearTimeout(timer);
       for (const id of jobIds) this.waiting.delete(id);
+      if (this.waiting.size === 0) for (const listener of this.idleListeners.splice(0)) listener();
     }
   }
 

@@ -8,6 +8,7 @@ import {
   probeJobOptions,
   type ProbeJob,
   type ProbeOutcome,
+  type Logger,
   type ProbeSettings,
 } from '@port-checker/shared';
 import { JobResults } from './job-results.js';
@@ -17,8 +18,19 @@ export interface PortChecker {
   check(host: string, ports: readonly number[]): Promise<Map<number, ProbeOutcome>>;
   /** Requests waiting for their jobs right now. */
   readonly pending: number;
+  /** True once `drain` has been called. */
+  readonly draining: boolean;
+  /** Refuses new checks (SERVICE_UNAVAILABLE) and resolves when those in flight have ended. */
+  drain(): Promise<void>;
+  /** Workers connected to the queue now, in any process (BullMQ names their Redis connections). */
+  countWorkers(): Promise<number>;
+  /** Jobs waiting, being probed and delayed now. */
+  countJobs(): Promise<JobCounts>;
   close(): Promise<void>;
 }
+
+export const JOB_STATES = ['waiting', 'active', 'delayed'] as const;
+export type JobCounts = Record<(typeof JOB_STATES)[number], number>;
 
 export interface PortCheckerOptions {
   /** Fails fast (no offline queue): the API answers 503 at once when Redis is away. */
@@ -27,12 +39,14 @@ export interface PortCheckerOptions {
   queueName: string;
   probe: ProbeSettings;
   deadlineMs: number;
+  /** For connection errors, which BullMQ would otherwise print to stderr as they come. */
+  logger: Logger;
 }
 
 const RETRY_AFTER_SECONDS = 5;
 
 export async function createPortChecker(options: PortCheckerOptions): Promise<PortChecker> {
-  const { redis, redisUrl, queueName, probe, deadlineMs } = options;
+  const { redis, redisUrl, queueName, probe, deadlineMs, logger } = options;
   const queue = new Queue(queueName, {
     connection: redis,
     streams: { events: { maxLen: EVENT_STREAM_MAX_LEN } },
@@ -47,14 +61,40 @@ export async function createPortChecker(options: PortCheckerOptions): Promise<Po
     lastEventId: last?.[0] ?? '0-0',
   });
   await events.waitUntilReady();
+  const onError = (err: Error): void => logger.warn({ err: { message: err.message } }, 'job queue connection error');
+  queue.on('error', onError);
+  events.on('error', onError);
   const results = new JobResults(queue, redis, events);
+  let draining = false;
 
   return {
     get pending() {
       return results.pending;
     },
 
+    get draining() {
+      return draining;
+    },
+
+    async drain() {
+      draining = true;
+      await results.whenIdle();
+    },
+
+    async countWorkers() {
+      return queue.getWorkersCount();
+    },
+
+    async countJobs() {
+      return (await queue.getJobCounts(...JOB_STATES)) as JobCounts;
+    },
+
     async check(host, ports) {
+      if (draining) {
+        throw new AppError('SERVICE_UNAVAILABLE', 'this checker is shutting down; ask another or try again shortly', {
+          retryAfter: RETRY_AFTER_SECONDS,
+        });
+      }
       const requestId = randomUUID();
       const deadline = Date.now() + deadlineMs;
       const jobs = ports.map((port) => {

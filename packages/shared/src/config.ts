@@ -25,7 +25,12 @@ const Env = z.object({
   PORT_CHECK_MAX_PORTS: z.coerce.number().int().min(1).max(65535).default(128),
   PORT_CHECK_DEADLINE: seconds.max(600).optional(),
   PORT_CHECK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(256),
+  // Operations
+  PORT_CHECK_WORKER_METRICS_PORT: port.default(9101),
 });
+
+/** Names of every variable the service reads: documentation is checked against this list. */
+export const ENV_VARIABLES: readonly string[] = Object.keys(Env.shape);
 
 export interface ProbeSettings {
   readonly retries: number;
@@ -46,6 +51,8 @@ export interface Config {
   /** How long the API waits for a request's probes before answering CHECK_FAILED. */
   readonly deadlineMs: number;
   readonly workerConcurrency: number;
+  /** Where a worker serves GET /metrics, on `host`; 0 picks a free port. */
+  readonly workerMetricsPort: number;
 }
 
 export class ConfigError extends Error {
@@ -84,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ? Math.round(e.PORT_CHECK_DEADLINE * 1000)
         : defaultDeadlineMs(probe),
     workerConcurrency: e.PORT_CHECK_WORKER_CONCURRENCY,
+    workerMetricsPort: e.PORT_CHECK_WORKER_METRICS_PORT,
   });
 }
 
