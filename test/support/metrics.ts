@@ -27,3 +27,14 @@ export function parseMetrics(text: string): Sample[] {
 export function valueOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
   return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 }
+
+/** Names a /metrics URL can have samples under, from its `# TYPE` lines, whether or not any was recorded yet. */
+export async function scrapeNames(url: string): Promise<Set<string>> {
+  const text = await (await fetch(url)).text();
+  const names = new Set<string>();
+  for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    names.add(name!);
+    if (type === 'histogram' || type === 'summary') for (const suffix of ['_bucket', '_sum', '_count']) names.add(name! + suffix);
+  }
+  return names;
+}
