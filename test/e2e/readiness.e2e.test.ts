@@ -4,6 +4,9 @@ import { filteredPorts, openPorts, type Ports } from '../support/listeners.js';
 import { startRedisServer, type RedisServer } from '../support/redis.js';
 import { startService, type Service } from '../support/service.js';
 
+/** Polls for up to 10 s: processes start and connect in their own time on a busy machine. */
+const SOON = { timeout: 10_000 };
+
 let service: Service | undefined;
 let redis: RedisServer | undefined;
 let listeners: Ports[] = [];
@@ -34,21 +37,21 @@ describe('GET /ready', () => {
 
     const worker = service.startWorker();
     await worker.waitUntilReady();
-    await expect.poll(() => ready(service!.url)).toEqual({ status: 200, body: { status: 'ready', workers: 1 } });
+    await expect.poll(() => ready(service!.url), SOON).toEqual({ status: 200, body: { status: 'ready', workers: 1 } });
 
     await worker.close();
-    await expect.poll(async () => (await ready(service!.url)).status).toBe(503);
+    await expect.poll(async () => (await ready(service!.url)).status, SOON).toBe(503);
   });
 
   it('counts every worker connected to the queue', async () => {
     service = await startService({ workers: 2 });
-    await expect.poll(async () => (await ready(service!.url)).body).toEqual({ status: 'ready', workers: 2 });
+    await expect.poll(async () => (await ready(service!.url)).body, SOON).toEqual({ status: 'ready', workers: 2 });
   });
 
   it('is 503 SERVICE_UNAVAILABLE, saying so, when Redis does not answer', async () => {
     redis = await startRedisServer();
     service = await startService({ redisUrl: redis.url });
-    await expect.poll(async () => (await ready(service!.url)).status).toBe(200);
+    await expect.poll(async () => (await ready(service!.url)).status, SOON).toBe(200);
 
     await redis.stop();
 
@@ -64,9 +67,9 @@ describe('GET /ready', () => {
     const filtered = await filteredPorts(1);
     const open = await openPorts(1);
     listeners.push(filtered, open);
-    await expect.poll(async () => (await ready(service!.url)).status).toBe(200);
+    await expect.poll(async () => (await ready(service!.url)).status, SOON).toBe(200);
     const inFlight = service.check({ provider_ip: '127.0.0.1', ports: filtered.ports });
-    await expect.poll(() => service!.api.checker.pending).toBe(1);
+    await expect.poll(() => service!.api.checker.pending, SOON).toBe(1);
 
     const closing = service.api.close();
 

@@ -6,6 +6,9 @@ import { spawnApp, type AppProcess } from '../support/processes.js';
 import { startRedisServer, type RedisServer } from '../support/redis.js';
 import { startService, type Service } from '../support/service.js';
 
+/** Polls for up to 10 s: processes start and connect in their own time on a busy machine. */
+const SOON = { timeout: 10_000 };
+
 // The apps run as real processes here (their `main.ts`), so that signals and deaths are real.
 let service: Service | undefined;
 let redis: RedisServer | undefined;
@@ -55,10 +58,10 @@ describe('a worker process', () => {
     const worker = await spawnWorker(service);
     const filtered = await filteredPorts(2);
     listeners.push(filtered);
-    await expect.poll(() => readyWorkers(service!.url)).toBe(1);
+    await expect.poll(() => readyWorkers(service!.url), SOON).toBe(1);
 
     const answer = service.check({ provider_ip: '127.0.0.1', ports: filtered.ports });
-    await expect.poll(() => inFlight(worker.metricsUrl)).toBe(2);
+    await expect.poll(() => inFlight(worker.metricsUrl), SOON).toBe(2);
     worker.process.child.kill('SIGTERM');
     await worker.process.waitForLog((line) => line.msg === 'stopping');
     worker.process.child.kill('SIGTERM');
@@ -85,12 +88,13 @@ describe('a worker process', () => {
     const filtered = await filteredPorts(4);
     const open = await openPorts(1);
     listeners.push(filtered, open);
-    await expect.poll(() => readyWorkers(service!.url)).toBe(2);
+    await expect.poll(() => readyWorkers(service!.url), SOON).toBe(2);
 
     const answer = service.check({ provider_ip: '127.0.0.1', ports: filtered.ports });
-    await expect.poll(async () => (await Promise.all(workers.map((w) => inFlight(w.metricsUrl)))).reduce((a, b) => a + b)).toBe(4);
-    const held = await Promise.all(workers.map((w) => inFlight(w.metricsUrl)));
-    const victim = held[0]! > 0 ? workers[0]! : workers[1]!;
+    const held = (): Promise<number[]> => Promise.all(workers.map((w) => inFlight(w.metricsUrl)));
+    await expect.poll(async () => (await held()).reduce((a, b) => a + b), SOON).toBe(4);
+    const [first] = await held();
+    const victim = first! > 0 ? workers[0]! : workers[1]!;
     const survivor = victim === workers[0] ? workers[1]! : workers[0]!;
     victim.process.child.kill('SIGKILL');
 
@@ -122,7 +126,9 @@ describe('an API process', () => {
       fetch(`${url}/check-ports`, { method: 'POST', body: JSON.stringify({ provider_ip: '127.0.0.1', ports }) });
 
     const inFlightCheck = post(filtered.ports);
-    await expect.poll(async () => valueOf(await scrape(`${url}/metrics`), 'port_checker_queue_jobs', { state: 'active' })).toBe(1);
+    const active = async (): Promise<number | undefined> =>
+      valueOf(await scrape(`${url}/metrics`), 'port_checker_queue_jobs', { state: 'active' });
+    await expect.poll(active, SOON).toBe(1);
     api.child.kill('SIGTERM');
     await api.waitForLog((line) => line.msg === 'stopping');
 

@@ -1,8 +1,7 @@
 import type { Request, RequestHandler } from 'express';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import {
-  createMetricsRegistry,
-  DURATION_BUCKETS,
+  createMetrics,
   PortState,
   type AppError,
   type Logger,
@@ -25,45 +24,35 @@ const RATE_LIMITS = ['client', 'target'];
  * never an address or a port number, which would make a series per target.
  */
 export function createApiMetrics(checker: PortChecker, logger: Logger): ApiMetrics {
-  const registry = createMetricsRegistry();
+  const { registry, counter, histogram } = createMetrics();
   const registers = [registry];
-  const http = { labelNames: ['route', 'method', 'status'] as const, registers };
-  const httpRequests = new Counter({
-    name: 'port_checker_http_requests_total',
-    help: 'HTTP requests answered, by route template, method and status',
-    ...http,
-  });
-  const httpDuration = new Histogram({
-    name: 'port_checker_http_request_duration_seconds',
-    help: 'Time from request to answer, by route template, method and status',
-    buckets: DURATION_BUCKETS,
-    ...http,
-  });
-  const checkRequests = new Counter({
-    name: 'port_checker_check_requests_total',
-    help: 'POST /check-ports requests by outcome: ok, or the error code answered',
-    labelNames: ['outcome'] as const,
-    registers,
-  });
-  const checkDuration = new Histogram({
-    name: 'port_checker_check_duration_seconds',
-    help: 'End-to-end time of valid check requests, from request to answer, by outcome',
-    labelNames: ['outcome'] as const,
-    buckets: DURATION_BUCKETS,
-    registers,
-  });
-  const portsChecked = new Counter({
-    name: 'port_checker_ports_checked_total',
-    help: 'Ports answered in a 200, by state',
-    labelNames: ['state'] as const,
-    registers,
-  });
-  const rateLimited = new Counter({
-    name: 'port_checker_rate_limited_requests_total',
-    help: 'Requests refused with 429, by the limit they hit',
-    labelNames: ['limit'] as const,
-    registers,
-  });
+  const http = ['route', 'method', 'status'] as const;
+  const httpRequests = counter(
+    'port_checker_http_requests_total',
+    'HTTP requests answered, by route template, method and status',
+    http,
+  );
+  const httpDuration = histogram(
+    'port_checker_http_request_duration_seconds',
+    'Time from request to answer, by route template, method and status',
+    http,
+  );
+  const checkRequests = counter(
+    'port_checker_check_requests_total',
+    'POST /check-ports requests by outcome: ok, or the error code answered',
+    ['outcome'],
+  );
+  const checkDuration = histogram(
+    'port_checker_check_duration_seconds',
+    'End-to-end time of valid check requests, from request to answer, by outcome',
+    ['outcome'],
+  );
+  const portsChecked = counter('port_checker_ports_checked_total', 'Ports answered in a 200, by state', ['state']);
+  const rateLimited = counter(
+    'port_checker_rate_limited_requests_total',
+    'Requests refused with 429, by the limit they hit',
+    ['limit'],
+  );
   // Series that exist from the start, so that rate() and alerts see a 0 before the first event.
   for (const state of PortState.options) portsChecked.inc({ state }, 0);
   for (const limit of RATE_LIMITS) rateLimited.inc({ limit }, 0);

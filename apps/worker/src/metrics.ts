@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { createMetricsRegistry, DURATION_BUCKETS, PortState } from '@port-checker/shared';
+import { Gauge, type Registry } from 'prom-client';
+import { createMetrics, PortState } from '@port-checker/shared';
 import { DROP_REASONS, type ProbeHooks } from './probe.processor.js';
 
 export interface WorkerMetrics {
@@ -13,34 +13,25 @@ export interface WorkerMetrics {
 
 /** One worker's metrics; labels are states and reasons, never an address or a port number. */
 export function createWorkerMetrics(): WorkerMetrics {
-  const registry = createMetricsRegistry();
-  const registers = [registry];
-  const byState = { labelNames: ['state'] as const, registers };
-  const probes = new Counter({ name: 'port_checker_probes_total', help: 'Probes finished, by final state', ...byState });
-  const attempts = new Counter({
-    name: 'port_checker_probe_attempts_total',
-    help: 'TCP connect attempts, by the state each found',
-    ...byState,
-  });
-  const duration = new Histogram({
-    name: 'port_checker_probe_duration_seconds',
-    help: 'Time a probe took, retries and delays included, by final state',
-    buckets: DURATION_BUCKETS,
-    ...byState,
-  });
-  const attemptsPerProbe = new Histogram({
-    name: 'port_checker_probe_attempts',
-    help: 'Attempts a probe needed',
-    buckets: [1, 2, 3, 4, 5, 6, 8, 10],
-    registers,
-  });
-  const inFlight = new Gauge({ name: 'port_checker_probes_in_flight', help: 'Probes running now', registers });
-  const dropped = new Counter({
-    name: 'port_checker_jobs_dropped_total',
-    help: 'Jobs dropped without probing, by reason (deadline: it had passed when the job was taken)',
-    labelNames: ['reason'] as const,
-    registers,
-  });
+  const { registry, counter, histogram } = createMetrics();
+  const probes = counter('port_checker_probes_total', 'Probes finished, by final state', ['state']);
+  const attempts = counter(
+    'port_checker_probe_attempts_total',
+    'TCP connect attempts, by the state each found',
+    ['state'],
+  );
+  const duration = histogram(
+    'port_checker_probe_duration_seconds',
+    'Time a probe took, retries and delays included, by final state',
+    ['state'],
+  );
+  const attemptsPerProbe = histogram('port_checker_probe_attempts', 'Attempts a probe needed', [], [1, 2, 3, 4, 5, 6, 8, 10]);
+  const inFlight = new Gauge({ name: 'port_checker_probes_in_flight', help: 'Probes running now', registers: [registry] });
+  const dropped = counter(
+    'port_checker_jobs_dropped_total',
+    'Jobs dropped without probing, by reason (deadline: it had passed when the job was taken)',
+    ['reason'],
+  );
   // Series that exist from the start, so that rate() and alerts see a 0 before the first event.
   for (const state of PortState.options) {
     probes.inc({ state }, 0);
