@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 const redisUrl = new URL(process.env.REDIS_URL || 'redis://127.0.0.1:6379');
@@ -25,7 +26,7 @@ function answers(host, port) {
 async function waitForRedis() {
   for (let i = 0; i < 50; i += 1) {
     if (await answers(redisHost, redisPort)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   throw new Error(`redis-server did not start on port ${redisPort}`);
 }
