@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { filteredPorts, openPorts, type Ports } from '../support/listeners.js';
 import { scrape, valueOf } from '../support/metrics.js';
@@ -15,7 +16,7 @@ let redis: RedisServer | undefined;
 let processes: AppProcess[] = [];
 let listeners: Ports[] = [];
 afterEach(async () => {
-  await Promise.all(processes.map((p) => p.kill()));
+  await Promise.all(processes.map((p) => p.stop('SIGKILL')));
   await service?.stop();
   await redis?.stop();
   await Promise.all(listeners.map((l) => l.close()));
@@ -37,10 +38,16 @@ function envOf({ redisUrl, queueName }: { redisUrl: string; queueName: string })
   };
 }
 
+/** How the process ended, once it has. */
+async function exitOf({ child }: AppProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+  return { code: child.exitCode, signal: child.signalCode };
+}
+
 async function spawnWorker(s: Service): Promise<{ process: AppProcess; metricsUrl: string }> {
   const process = spawnApp('worker', envOf(s.config));
   processes.push(process);
-  const started = await process.waitForLog((line) => line.msg === 'worker started');
+  const started = await process.waitForLine((line) => line.msg === 'worker started');
   return { process, metricsUrl: started.metricsUrl as string };
 }
 
@@ -63,13 +70,13 @@ describe('a worker process', () => {
     const answer = service.check({ provider_ip: '127.0.0.1', ports: filtered.ports });
     await expect.poll(() => inFlight(worker.metricsUrl), SOON).toBe(2);
     worker.process.child.kill('SIGTERM');
-    await worker.process.waitForLog((line) => line.msg === 'stopping');
+    await worker.process.waitForLine((line) => line.msg === 'stopping');
     worker.process.child.kill('SIGTERM');
 
     const { status, body } = await answer;
     expect(status).toBe(200);
     for (const port of filtered.ports) expect(body.results[port]).toMatchObject({ state: 'filtered', attempts: 1 });
-    expect(await worker.process.exited).toEqual({ code: 0, signal: null });
+    expect(await exitOf(worker.process)).toEqual({ code: 0, signal: null });
     const messages = worker.process.lines.map((line) => line.msg);
     expect(messages).toContain('already stopping');
     expect(messages.slice(-3)).toEqual(['shutdown step done', 'shutdown step done', 'stopped']);
@@ -121,7 +128,7 @@ describe('an API process', () => {
     listeners.push(filtered, open);
     const api = spawnApp('api', { ...envOf(service.config), ...probe });
     processes.push(api);
-    const url = (await api.waitForLog((line) => line.msg === 'api listening')).url as string;
+    const url = (await api.waitForLine((line) => line.msg === 'api listening')).url as string;
     const post = (ports: number[]) =>
       fetch(`${url}/check-ports`, { method: 'POST', body: JSON.stringify({ provider_ip: '127.0.0.1', ports }) });
 
@@ -130,7 +137,7 @@ describe('an API process', () => {
       valueOf(await scrape(`${url}/metrics`), 'port_checker_queue_jobs', { state: 'active' });
     await expect.poll(active, SOON).toBe(1);
     api.child.kill('SIGTERM');
-    await api.waitForLog((line) => line.msg === 'stopping');
+    await api.waitForLine((line) => line.msg === 'stopping');
 
     const ready = await fetch(`${url}/ready`);
     expect(ready.status).toBe(503);
@@ -140,7 +147,7 @@ describe('an API process', () => {
     const answered = await inFlightCheck;
     expect(answered.status).toBe(200);
     expect(await answered.json()).toMatchObject({ results: { [filtered.ports[0]!]: { state: 'filtered' } } });
-    expect(await api.exited).toEqual({ code: 0, signal: null });
+    expect(await exitOf(api)).toEqual({ code: 0, signal: null });
     expect(api.lines.filter((line) => line.msg === 'shutdown step done').map((line) => line.step)).toEqual([
       'drain checks in flight',
       'http server',
@@ -153,14 +160,14 @@ describe('an API process', () => {
     redis = await startRedisServer();
     const api = spawnApp('api', envOf({ redisUrl: redis.url, queueName: `test-${randomUUID()}` }));
     processes.push(api);
-    await api.waitForLog((line) => line.msg === 'api listening');
+    await api.waitForLine((line) => line.msg === 'api listening');
     await redis.stop();
-    await api.waitForLog((line) => line.msg === 'redis connection error');
+    await api.waitForLine((line) => line.msg === 'redis connection error');
 
     const started = performance.now();
     api.child.kill('SIGTERM');
 
-    expect(await api.exited).toEqual({ code: 1, signal: null });
+    expect(await exitOf(api)).toEqual({ code: 1, signal: null });
     expect(performance.now() - started).toBeLessThan(8000);
     expect(api.lines.find((line) => line.msg === 'shutdown step failed')).toMatchObject({ step: 'job queue', level: 50 });
   });

@@ -1,85 +1,93 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { EventEmitter, once } from 'node:events';
-import { createInterface } from 'node:readline';
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
-export type LogLine = Record<string, unknown> & { msg?: string };
+export type LogLine = Record<string, unknown>;
 
 export interface AppProcess {
   child: ChildProcess;
-  /** Every JSON line the process has written to stdout so far. */
+  pid: number;
+  /** JSON log lines written so far. */
   lines: LogLine[];
-  /** Resolves with the first line (already written or still to come) that matches. */
-  waitForLog(matches: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
-  /** Resolves when the process has ended. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Kills it if it still runs; for cleanup. */
-  kill(): Promise<void>;
+  /** Resolves with the first log line (past or future) that matches. */
+  waitForLine(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Resident memory in bytes, from /proc. */
+  rss(): number;
+  /** Open file descriptors (sockets included), from /proc. */
+  fds(): number;
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /**
- * Runs an app's `main.ts` in a process of its own, from the TypeScript sources (no build
- * needed), with only the variables given: signals and deaths can then be tested for real.
+ * Runs an app in a process of its own: its `main.ts` from source (tests need no build), or
+ * with `fromBuild` its `dist/main.js`, exactly as in production.
  */
-export function spawnApp(app: 'api' | 'worker', env: Record<string, string>): AppProcess {
-  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', `apps/${app}/src/main.ts`], {
-    cwd: ROOT,
+export function spawnApp(app: 'api' | 'worker', env: Record<string, string>, { fromBuild = false } = {}): AppProcess {
+  const args = fromBuild
+    ? [`apps/${app}/dist/main.js`]
+    : ['--conditions=development', '--import', 'tsx', `apps/${app}/src/main.ts`];
+  const child = spawn(process.execPath, args, {
+    cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: LogLine[] = [];
-  const events = new EventEmitter();
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  createInterface({ input: child.stdout! }).on('line', (text) => {
-    try {
-      const line = JSON.parse(text) as LogLine;
+  const watchers = new Set<(line: LogLine) => void>();
+  let partial = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const text = partial + chunk.toString();
+    const parts = text.split('\n');
+    partial = parts.pop() ?? '';
+    for (const part of parts) {
+      if (!part.startsWith('{')) continue;
+      const line = JSON.parse(part) as LogLine;
       lines.push(line);
-      events.emit('line', line);
-    } catch {
-      // not a log line
+      for (const watcher of watchers) watcher(line);
     }
   });
-  const exited = once(child, 'exit').then(([code, signal]) => {
-    events.emit('exit');
-    return { code: code as number | null, signal: signal as NodeJS.Signals | null };
-  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = once(child, 'exit');
 
   return {
     child,
+    pid: child.pid!,
     lines,
-    exited,
-    waitForLog(matches, timeoutMs = 15_000) {
-      const found = lines.find(matches);
-      if (found) return Promise.resolve(found);
+    waitForLine(match, timeoutMs = 20_000) {
+      const seen = lines.find(match);
+      if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const done = (): void => {
+        const timer = setTimeout(() => {
+          watchers.delete(watcher);
+          reject(new Error(`${app}: no matching log line within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`));
+        }, timeoutMs);
+        const watcher = (line: LogLine): void => {
+          if (!match(line)) return;
           clearTimeout(timer);
-          events.off('line', onLine);
-          events.off('exit', onExit);
-        };
-        const onLine = (line: LogLine): void => {
-          if (!matches(line)) return;
-          done();
+          watchers.delete(watcher);
           resolve(line);
         };
-        const onExit = (): void => {
-          done();
-          reject(new Error(`${app} exited before the awaited log line; stderr: ${stderr}`));
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`${app} did not log the awaited line in ${timeoutMs} ms; stderr: ${stderr}`));
-        }, timeoutMs);
-        events.on('line', onLine);
-        events.on('exit', onExit);
+        watchers.add(watcher);
+        void exited.then(() => {
+          if (!watchers.has(watcher)) return;
+          clearTimeout(timer);
+          reject(new Error(`${app} exited; stderr: ${stderr.slice(-2000)}`));
+        });
       });
     },
-    async kill() {
+    rss() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+    },
+    fds() {
+      return readdirSync(`/proc/${child.pid}/fd`).length;
+    },
+    async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGKILL');
+      child.kill(signal);
       await exited;
     },
   };
