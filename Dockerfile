@@ -1,26 +1,21 @@
-# One image for both apps; compose picks the entry point. Build: docker build -t port-checker .
+# One image per app, from one build; compose picks the target. Build: docker build --target api -t port-checker-api .
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 RUN npm install -g pnpm@10.34.8
-COPY pnpm-lock.yaml pnpm-workspace.yaml package.json ./
-COPY apps/api/package.json apps/api/
-COPY apps/worker/package.json apps/worker/
-COPY packages/shared/package.json packages/shared/
-COPY packages/client/package.json packages/client/
-RUN pnpm install --frozen-lockfile
-COPY tsconfig.base.json ./
-COPY packages/shared packages/shared
-COPY packages/client packages/client
-COPY apps/api apps/api
-COPY apps/worker apps/worker
-RUN pnpm build \
+# Dependencies first, from the lockfile alone, so that a change of source keeps this layer.
+COPY pnpm-lock.yaml pnpm-workspace.yaml ./
+RUN pnpm fetch
+COPY . .
+RUN pnpm install --offline --frozen-lockfile \
+ && pnpm build \
  && pnpm deploy --filter @port-checker/api --prod --legacy /out/api \
  && pnpm deploy --filter @port-checker/worker --prod --legacy /out/worker
 
 FROM node:22-bookworm-slim AS api
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build --chown=node:node /out/api ./
+# Root owns the code; the app runs as node and cannot change it.
+COPY --from=build /out/api ./
 USER node
 EXPOSE 9000
 # node, not npm: SIGTERM reaches the process and shutdown is graceful.
@@ -29,6 +24,8 @@ CMD ["node", "dist/main.js"]
 FROM node:22-bookworm-slim AS worker
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build --chown=node:node /out/worker ./
+COPY --from=build /out/worker ./
 USER node
+# GET /metrics for Prometheus (PORT_CHECK_WORKER_METRICS_PORT).
+EXPOSE 9101
 CMD ["node", "dist/main.js"]

@@ -5,6 +5,7 @@ import { loadConfig, type CheckPortsResponse, type Config, type ErrorResponse } 
 import { startApi, type RunningApi } from '../../apps/api/src/server.js';
 import { startProbeWorker } from '../../apps/worker/src/probe.worker.js';
 import type { ProbeHooks } from '../../apps/worker/src/probe.processor.js';
+import { startWorkerService, type RunningWorker } from '../../apps/worker/src/server.js';
 import { captureLogs, type CapturedLogs } from './log-capture.js';
 
 export interface ServiceOptions {
@@ -36,6 +37,7 @@ export async function startService({ env = {}, workers = 1, redisUrl = inject('r
     // Tests send many requests from 127.0.0.1; the rate-limit tests turn the limits on.
     PORT_CHECKER_RATE_LIMIT_MAX: '0',
     PORT_CHECKER_TARGET_RATE_LIMIT_MAX: '0',
+    PORT_CHECK_WORKER_METRICS_PORT: '0',
     ...env,
   });
   const apiLogs = captureLogs('api');
@@ -43,6 +45,7 @@ export async function startService({ env = {}, workers = 1, redisUrl = inject('r
   const api: RunningApi = await startApi(config, apiLogs.logger);
   const running: Worker[] = [];
   const replicas: RunningApi[] = [];
+  const services: RunningWorker[] = [];
 
   const service = {
     config,
@@ -55,6 +58,13 @@ export async function startService({ env = {}, workers = 1, redisUrl = inject('r
     startWorker(hooks: ProbeHooks = {}, overrides: Partial<Config> = {}): Worker {
       const worker = startProbeWorker({ ...config, ...overrides }, workerLogs.logger, hooks);
       running.push(worker);
+      return worker;
+    },
+
+    /** A worker as `main` runs it: with its metrics server, on a free port. */
+    async startWorkerService(hooks: ProbeHooks = {}): Promise<RunningWorker> {
+      const worker = await startWorkerService(config, workerLogs.logger, hooks);
+      services.push(worker);
       return worker;
     },
 
@@ -89,7 +99,7 @@ export async function startService({ env = {}, workers = 1, redisUrl = inject('r
     },
 
     async stop(): Promise<void> {
-      await Promise.all(running.map((worker) => worker.close()));
+      await Promise.all([...running.map((worker) => worker.close()), ...services.map((worker) => worker.close())]);
       for (const instance of [api, ...replicas]) {
         instance.server.closeAllConnections();
         await instance.close();

@@ -5,13 +5,16 @@ import { parseCheckRequest, type CheckRequestPolicy } from './check-request.js';
 import type { PortChecker } from './port-checker.js';
 import type { RateLimits } from './rate-limits.js';
 
+export const CHECK_PORTS_PATH = '/check-ports';
+
 export function checkPortsRouter(checker: PortChecker, policy: CheckRequestPolicy, limits?: RateLimits): Router {
   const router = Router();
-  router.post('/check-ports', async (req, res) => {
+  router.post(CHECK_PORTS_PATH, async (req, res) => {
     const { host, ports, challenge } = parseCheckRequest(req.body, callerAddress(req), policy);
     res.locals.check = { target: host, ports: ports.length };
-    await limits?.limitTarget(host, ports.length);
+    await limits?.limitTarget(res, host, ports.length);
     const outcomes = await checker.check(host, ports, { challenge });
+    res.locals.outcomes = outcomes;
     const body = toResponse(host, outcomes, challenge !== undefined);
     res.locals.check.accessible = Object.values(body.results).filter((result) => result.accessible).length;
     if (challenge !== undefined) {

@@ -19,8 +19,19 @@ export interface PortChecker {
   check(host: string, ports: readonly number[], options?: CheckOptions): Promise<Map<number, ProbeOutcome>>;
   /** Requests waiting for their jobs right now. */
   readonly pending: number;
+  /** True once `drain` has been called. */
+  readonly draining: boolean;
+  /** Refuses new checks (SERVICE_UNAVAILABLE) and resolves when those in flight have ended. */
+  drain(): Promise<void>;
+  /** Workers connected to the queue now, in any process (BullMQ names their Redis connections). */
+  countWorkers(): Promise<number>;
+  /** Jobs waiting, being probed and delayed now. */
+  countJobs(): Promise<JobCounts>;
   close(): Promise<void>;
 }
+
+export const JOB_STATES = ['waiting', 'active', 'delayed'] as const;
+export type JobCounts = Record<(typeof JOB_STATES)[number], number>;
 
 export interface CheckOptions {
   /** Token every open port must send back to count as verified. */
@@ -64,18 +75,46 @@ export async function createPortChecker(options: PortCheckerOptions): Promise<Po
   await events.waitUntilReady();
   const results = new JobResults(queue, redis, events);
   const guard = new OverloadGuard(queue, overload);
+  let draining = false;
+  let checking = 0;
+  const idleListeners: Array<() => void> = [];
 
   return {
     get pending() {
       return results.pending;
     },
 
+    get draining() {
+      return draining;
+    },
+
+    async drain() {
+      draining = true;
+      if (checking > 0) await new Promise<void>((resolve) => idleListeners.push(resolve));
+    },
+
+    async countWorkers() {
+      return queue.getWorkersCount();
+    },
+
+    async countJobs() {
+      return (await queue.getJobCounts(...JOB_STATES)) as JobCounts;
+    },
+
     async check(host, ports, { challenge } = {}) {
+      if (draining) {
+        throw new AppError('SERVICE_UNAVAILABLE', 'this checker is shutting down; ask another or try again shortly', {
+          retryAfter: RETRY_AFTER_SECONDS,
+        });
+      }
       const release = guard.admit(ports.length);
+      checking += 1;
       try {
         return await checkAdmitted(host, ports, challenge);
       } finally {
         release();
+        checking -= 1;
+        if (checking === 0) for (const listener of idleListeners.splice(0)) listener();
       }
     },
 

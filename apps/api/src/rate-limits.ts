@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import type { Redis } from 'ioredis';
 import ipaddr from 'ipaddr.js';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
@@ -10,7 +10,7 @@ export interface RateLimits {
   /** Middleware: counts one request against the caller's address and sets the RateLimit-* headers. */
   limitClient: RequestHandler;
   /** Counts `ports` against the target, or throws RATE_LIMITED having counted nothing. */
-  limitTarget(host: string, ports: number): Promise<void>;
+  limitTarget(res: Response, host: string, ports: number): Promise<void>;
 }
 
 /**
@@ -76,6 +76,7 @@ export function createRateLimits(redis: Redis, settings: SecuritySettings, keyPr
         'RateLimit-Reset': String(counted.reset),
       });
       if (!counted.allowed) {
+        res.locals.rateLimitedBy = 'client';
         throw new AppError(
           'RATE_LIMITED',
           `per-client limit: ${key} has used its ${clients.points} requests per ${window} s; retry in ${counted.reset} s`,
@@ -85,11 +86,12 @@ export function createRateLimits(redis: Redis, settings: SecuritySettings, keyPr
       next();
     },
 
-    async limitTarget(host, ports) {
+    async limitTarget(res, host, ports) {
       if (!targets) return;
       const key = limitKey(host);
       const counted = await count(targets, key, ports);
       if (!counted.allowed) {
+        res.locals.rateLimitedBy = 'target';
         throw new AppError(
           'RATE_LIMITED',
           `per-target limit: ${key} may be probed on ${targets.points} ports per ${window} s and ${counted.remaining} ` +

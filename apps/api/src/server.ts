@@ -1,9 +1,10 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { failFastOptions, type Config, type Logger } from '@port-checker/shared';
+import { failFastOptions, idempotent, runShutdownSteps, type Config, type Logger } from '@port-checker/shared';
 import { createApp } from './app.js';
+import { createApiMetrics, type ApiMetrics } from './metrics.js';
 import { createPortChecker, type PortChecker } from './port-checker.js';
 import { createRateLimits } from './rate-limits.js';
 
@@ -12,7 +13,11 @@ export interface RunningApi {
   checker: PortChecker;
   /** e.g. http://127.0.0.1:9000 */
   url: string;
-  /** Stops accepting, lets in-flight checks end, then closes Redis. */
+  metrics: ApiMetrics;
+  /**
+   * Refuses new checks (503, and /ready 503) while those in flight end by their deadline, then
+   * stops listening and closes the queue and Redis. Safe to call more than once.
+   */
   close(): Promise<void>;
 }
 
@@ -32,10 +37,13 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     overload: config.overload,
     logger,
   });
+  const metrics = createApiMetrics(checker, logger);
   const app = createApp({
     checker,
     logger,
     policy: { maxPorts: config.maxPorts, allowLocalIps: config.allowLocalIps, selfCheckOnly: config.security.selfCheckOnly },
+    metrics,
+    queueName: config.queueName,
     security: config.security,
     limits: createRateLimits(redis, config.security, `port-checker:${config.queueName}`),
   });
@@ -56,6 +64,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   );
   server.listen(config.port, config.host);
   await once(server, 'listening');
+  const closeServer = closer(server);
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
 
@@ -63,10 +72,40 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     server,
     checker,
     url: `http://${host}:${port}`,
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await checker.close();
-      await redis.quit().catch(() => redis.disconnect());
-    },
+    metrics,
+    close: idempotent(() =>
+      runShutdownSteps(
+        [
+          // The listener stays open meanwhile, so that callers get a 503 to move on with
+          // rather than a refused connection, and load balancers see /ready fail.
+          { name: 'drain checks in flight', run: () => checker.drain() },
+          { name: 'http server', run: closeServer },
+          // Closing BullMQ's connections waits for Redis to answer; it may be away for good.
+          { name: 'job queue', run: () => checker.close(), timeoutMs: 3000 },
+          { name: 'redis', run: () => redis.quit().catch(() => redis.disconnect()) },
+        ],
+        logger,
+      ),
+    ),
   };
+}
+
+/**
+ * Returns a function that stops listening and resolves once every connection has ended. Node
+ * closes the connections idle at that moment; one busy with an answer would otherwise be kept
+ * alive for its idle timeout (seconds) after it, so answers from then on close theirs.
+ */
+function closer(server: Server): () => Promise<void> {
+  let closing = false;
+  server.on('request', (_req, res: ServerResponse) => {
+    if (closing) res.setHeader('Connection', 'close');
+    res.once('finish', () => {
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+  });
+  return () =>
+    new Promise<void>((resolve) => {
+      closing = true;
+      server.close(() => resolve());
+    });
 }

@@ -48,7 +48,12 @@ const Env = z.object({
   PORT_CHECKER_SELF_CHECK_ONLY: flag.default(false),
   PORT_CHECKER_TRUST_PROXY: z.string().transform(parseTrustProxy).default(false),
   PORT_CHECKER_CORS_ORIGINS: z.string().transform(parseCorsOrigins).default('*'),
+  // Operations
+  PORT_CHECK_WORKER_METRICS_PORT: port.default(9101),
 });
+
+/** Names of every variable the service reads: documentation is checked against this list. */
+export const ENV_VARIABLES: readonly string[] = Object.keys(Env.shape);
 
 /** What Express's `trust proxy` takes: all or nothing, a hop count, or the proxies' addresses and subnets. */
 export type TrustProxy = boolean | number | string[];
@@ -118,6 +123,8 @@ export interface Config {
   readonly overload: { readonly maxBacklog: number; readonly maxInFlight: number };
   /** Bounds on how slowly a client may send a request, and how long an idle keep-alive lasts. */
   readonly http: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number; readonly keepAliveTimeoutMs: number };
+  /** Where a worker serves GET /metrics, on `host`; 0 picks a free port. */
+  readonly workerMetricsPort: number;
   readonly security: SecuritySettings;
 }
 
@@ -187,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       trustProxy: e.PORT_CHECKER_TRUST_PROXY,
       corsOrigins: e.PORT_CHECKER_CORS_ORIGINS,
     }),
+    workerMetricsPort: e.PORT_CHECK_WORKER_METRICS_PORT,
   });
 }
 

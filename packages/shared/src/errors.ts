@@ -12,6 +12,7 @@ export const ErrorStatus = {
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
   CHECK_FAILED: 503,
+  NOT_READY: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorStatus;

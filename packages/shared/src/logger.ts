@@ -15,7 +15,18 @@ export function createLogger({ name, debug = false, destination }: LoggerOptions
     name,
     level: debug ? 'debug' : 'info',
     redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', '*.token', 'token'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'headers.authorization',
+        '*.token',
+        'token',
+        // A Redis URL may carry a password.
+        'redisUrl',
+        '*.redisUrl',
+        'password',
+        '*.password',
+      ],
       censor: '[redacted]',
     },
   };

@@ -1,0 +1,77 @@
+import { createRequire } from 'node:module';
+import { OpenAPIRegistry, OpenApiGeneratorV3, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { CheckPortsRequest, CheckPortsResponse, ErrorResponse, ErrorStatus, type ErrorCode } from '@port-checker/shared';
+import { CHECK_PORTS_PATH } from './check-ports.route.js';
+import { ReadyResponse } from './readiness.route.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+const json = <T>(schema: T, example?: unknown) => ({ 'application/json': { schema, ...(example !== undefined && { example }) } });
+
+/** One response per status, listing the error codes the errors table maps to it. */
+function errorResponses(codes: readonly ErrorCode[]): Record<number, ResponseConfig> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) byStatus.set(ErrorStatus[code], [...(byStatus.get(ErrorStatus[code]) ?? []), code]);
+  return Object.fromEntries(
+    [...byStatus].map(([status, list]) => [
+      status,
+      { description: `error: ${list.map((code) => `\`${code}\``).join(', ')}`, content: json(ErrorResponse) },
+    ]),
+  );
+}
+
+/**
+ * The OpenAPI 3 document, generated from the zod schemas the API validates with: the request
+ * and response shapes are never restated here, so the document cannot drift from the code.
+ */
+export function createOpenApiDocument(): ReturnType<OpenApiGeneratorV3['generateDocument']> {
+  const registry = new OpenAPIRegistry();
+  const allCodes = Object.keys(ErrorStatus) as ErrorCode[];
+  // Codes that a check can be answered with: every one but those of other routes.
+  const checkCodes = allCodes.filter((code) => code !== 'NOT_FOUND' && code !== 'NOT_READY');
+
+  registry.registerPath({
+    method: 'post',
+    path: CHECK_PORTS_PATH,
+    summary: 'Check whether TCP ports of a host are reachable from the internet',
+    description:
+      'Probes every port at once with TCP connects (timeout, retries and delay as configured) and answers when all ' +
+      'have finished. Any answer other than 200 means: ask another checker.',
+    request: { body: { required: true, content: json(CheckPortsRequest, { provider_ip: '203.0.113.7', ports: [7466, 50800] }) } },
+    responses: {
+      200: { description: 'one result per unique port, keyed by the port number', content: json(CheckPortsResponse) },
+      ...errorResponses(checkCodes),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/ready',
+    summary: 'Readiness: Redis answers and at least one worker is connected',
+    responses: {
+      200: { description: 'ready to check ports', content: json(ReadyResponse) },
+      ...errorResponses(['SERVICE_UNAVAILABLE', 'NOT_READY']),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/health',
+    summary: 'Liveness: the process runs, whether or not Redis answers',
+    responses: { 200: { description: 'alive', content: json(z.object({ status: z.literal('ok') })) } },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics',
+    responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } } },
+  });
+
+  return new OpenApiGeneratorV3(registry.definitions).generateDocument({
+    openapi: '3.0.3',
+    info: {
+      title: 'Golem port checker',
+      version,
+      description: 'Tells Golem providers whether their TCP ports are reachable from the internet.',
+    },
+  });
+}

@@ -1,0 +1,36 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { AppError } from '@port-checker/shared';
+import type { PortChecker } from './port-checker.js';
+
+export const ReadyResponse = z.object({
+  status: z.literal('ready'),
+  workers: z.number().int().min(1).describe('workers connected to the queue'),
+});
+export type ReadyResponse = z.infer<typeof ReadyResponse>;
+
+/**
+ * GET /ready: 200 when this API can answer checks, that is Redis answers and at least one
+ * worker (in any process) is connected to the queue; otherwise a 503 saying which is missing.
+ * /health, by contrast, only says that the process runs.
+ */
+export function readinessRouter(checker: PortChecker, queueName: string): Router {
+  const router = Router();
+  router.get('/ready', async (_req, res) => {
+    if (checker.draining) {
+      throw new AppError('NOT_READY', 'shutting down: finishing the checks in flight and taking no new ones');
+    }
+    let workers: number;
+    try {
+      workers = await checker.countWorkers();
+    } catch (cause) {
+      throw new AppError('SERVICE_UNAVAILABLE', 'Redis does not answer', { cause, retryAfter: 5 });
+    }
+    if (workers === 0) {
+      throw new AppError('NOT_READY', `Redis answers, but no worker is connected to the queue "${queueName}"`);
+    }
+    const body: ReadyResponse = { status: 'ready', workers };
+    res.json(body);
+  });
+  return router;
+}

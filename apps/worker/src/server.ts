@@ -1,0 +1,36 @@
+import type { Worker } from 'bullmq';
+import { idempotent, runShutdownSteps, type Config, type Logger } from '@port-checker/shared';
+import { createWorkerMetrics, serveMetrics, type WorkerMetrics } from './metrics.js';
+import { combineHooks, type ProbeHooks } from './probe.processor.js';
+import { startProbeWorker } from './probe.worker.js';
+
+export interface RunningWorker {
+  worker: Worker;
+  metrics: WorkerMetrics;
+  /** Where Prometheus scrapes this worker, e.g. http://0.0.0.0:9101/metrics */
+  metricsUrl: string;
+  /** Takes no new jobs, finishes the probes it holds (each ends by its job's deadline), then stops serving metrics. */
+  close(): Promise<void>;
+}
+
+/** Wires config → metrics → BullMQ worker → metrics server. `main` adds signals; tests call it directly. */
+export async function startWorkerService(config: Config, logger: Logger, hooks: ProbeHooks = {}): Promise<RunningWorker> {
+  const metrics = createWorkerMetrics();
+  const worker = startProbeWorker(config, logger, combineHooks(metrics.hooks, hooks));
+  const metricsServer = await serveMetrics(metrics.registry, config.host, config.workerMetricsPort);
+  return {
+    worker,
+    metrics,
+    metricsUrl: metricsServer.url,
+    close: idempotent(() =>
+      runShutdownSteps(
+        [
+          // Probes end by their jobs' deadline; only a Redis that is away can hold this longer.
+          { name: 'finish the probes held', run: () => worker.close(), timeoutMs: config.deadlineMs },
+          { name: 'metrics server', run: () => metricsServer.close() },
+        ],
+        logger,
+      ),
+    ),
+  };
+}

@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPorts, type Ports } from '../support/listeners.js';
+import { startService, type Service } from '../support/service.js';
+
+// Debian's Chromium (`.ci/run` installs it); the flags keep it from calling home.
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+describe.skipIf(!existsSync(CHROMIUM))('Swagger UI at /docs, in headless Chromium', () => {
+  let service: Service;
+  let open: Ports;
+  let browser: Browser;
+  let page: Page;
+  const requested: string[] = [];
+
+  beforeAll(async () => {
+    service = await startService();
+    open = await openPorts(1);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    page = await browser.newPage();
+    page.on('request', (request) => requested.push(request.url()));
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await service?.stop();
+    await open?.close();
+  });
+
+  it('renders the POST /check-ports operation, with every asset from the service itself', async () => {
+    await page.goto(`${service.url}/docs`);
+
+    const operation = page.locator('.opblock-post', { hasText: '/check-ports' });
+    await operation.waitFor();
+    expect(await operation.locator('.opblock-summary-path').innerText()).toBe('/check-ports');
+    expect(requested.length).toBeGreaterThan(0);
+    expect(requested.filter((url) => !url.startsWith(`${service.url}/`))).toEqual([]);
+  });
+
+  it('"Try it out" and Execute check a local listener and show the 200 result', async () => {
+    const operation = page.locator('.opblock-post', { hasText: '/check-ports' });
+    await operation.locator('.opblock-summary').click();
+    await operation.getByRole('button', { name: 'Try it out' }).click();
+    await operation.locator('textarea.body-param__text').fill(JSON.stringify({ provider_ip: '127.0.0.1', ports: open.ports }));
+    await operation.getByRole('button', { name: 'Execute' }).click();
+
+    const live = operation.locator('.live-responses-table');
+    await live.locator('.response-col_status', { hasText: '200' }).waitFor();
+    const body = await live.locator('.response-col_description pre').first().innerText();
+    expect(JSON.parse(body)).toMatchObject({
+      success: true,
+      results: { [open.ports[0]!]: { accessible: true, state: 'open' } },
+      provider_ip: '127.0.0.1',
+    });
+  });
+});

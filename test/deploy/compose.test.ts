@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '@port-checker/shared';
+import { readRepoFile, readYaml, repoPath } from '../support/repo.js';
+
+// No Docker engine runs here: the compose file is checked by reading it.
+interface Service {
+  image?: string;
+  build?: { context: string; target: string };
+  command?: string[];
+  env_file?: { path: string; required: boolean };
+  environment?: Record<string, string>;
+  ports?: string[];
+  expose?: string[];
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }> | string[];
+  healthcheck?: { test: string[] };
+  profiles?: string[];
+  stop_grace_period?: string;
+  container_name?: string;
+}
+interface Compose {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+}
+
+const compose = readYaml<Compose>('docker-compose.yml');
+const { redis, api, worker, prometheus, grafana } = compose.services;
+const defaults = loadConfig({});
+
+/** Seconds in compose's duration format ("35s", "1m30s"). */
+function seconds(duration: string): number {
+  let total = 0;
+  for (const [, value, unit] of duration.matchAll(/(\d+)(h|m|s)/g)) total += Number(value) * { h: 3600, m: 60, s: 1 }[unit!]!;
+  return total;
+}
+
+describe('docker-compose.yml', () => {
+  it('runs redis, api and worker by default, prometheus and grafana in the monitoring profile', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['api', 'grafana', 'prometheus', 'redis', 'worker']);
+    for (const service of [redis, api, worker]) expect(service!.profiles).toBeUndefined();
+    for (const service of [prometheus, grafana]) expect(service!.profiles).toEqual(['monitoring']);
+  });
+
+  it('keeps Redis on a named volume, without eviction, with a healthcheck', () => {
+    expect(redis!.command).toEqual(expect.arrayContaining(['--maxmemory-policy', 'noeviction', '--appendonly', 'yes']));
+    const [volume, target] = redis!.volumes![0]!.split(':');
+    expect(target).toBe('/data');
+    expect(compose.volumes).toHaveProperty(volume!);
+    expect(redis!.healthcheck!.test).toEqual(['CMD', 'redis-cli', 'ping']);
+  });
+
+  it.each(['api', 'worker'])('builds %s from its Dockerfile stage and points it at the redis service, settings from .env', (name) => {
+    const service = compose.services[name]!;
+    expect(service.build).toEqual({ context: '.', target: name });
+    expect(readRepoFile('Dockerfile')).toMatch(new RegExp(`^FROM \\S+ AS ${name}$`, 'm'));
+    expect(service.environment!.REDIS_URL).toBe('redis://redis:6379');
+    expect(service.env_file).toEqual({ path: '.env', required: false });
+    expect(service.depends_on).toEqual({ redis: { condition: 'service_healthy' } });
+  });
+
+  it.each(['api', 'worker'])('gives %s time to drain on stop: longer than a check can take', (name) => {
+    expect(seconds(compose.services[name]!.stop_grace_period!)).toBeGreaterThan(defaults.deadlineMs / 1000 + 5);
+  });
+
+  it('publishes the API on port 9000 and checks its health on /ready', () => {
+    expect(api!.ports).toEqual([`${defaults.port}:${defaults.port}`]);
+    expect(api!.healthcheck!.test.join(' ')).toContain(`http://127.0.0.1:${defaults.port}/ready`);
+  });
+
+  it('lets workers scale: no published port or fixed name; metrics exposed on the configured port', () => {
+    expect(worker!.ports).toBeUndefined();
+    expect(worker!.container_name).toBeUndefined();
+    expect(worker!.expose).toEqual([String(defaults.workerMetricsPort)]);
+    expect(worker!.healthcheck!.test.join(' ')).toContain(`http://127.0.0.1:${defaults.workerMetricsPort}/metrics`);
+  });
+
+  it('mounts files that exist, and publishes monitoring on loopback only', () => {
+    for (const service of [prometheus!, grafana!]) {
+      for (const mount of service.volumes!.filter((v) => v.startsWith('./'))) {
+        expect(existsSync(repoPath(mount.split(':')[0]!)), mount).toBe(true);
+      }
+      for (const port of service.ports!) expect(port).toMatch(/^127\.0\.0\.1:/);
+    }
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '@port-checker/shared';
+import { readRepoFile } from '../support/repo.js';
+
+// No Docker engine runs here: the Dockerfile is checked by reading it.
+interface Stage {
+  base: string;
+  name: string;
+  instructions: Array<{ op: string; args: string }>;
+}
+
+function parseDockerfile(text: string): Stage[] {
+  const stages: Stage[] = [];
+  const lines = text.replace(/\\\n/g, ' ').split('\n').map((line) => line.trim());
+  for (const line of lines.filter((l) => l && !l.startsWith('#'))) {
+    const [, op, args] = /^(\w+)\s+(.*)$/.exec(line)!;
+    if (op === 'FROM') {
+      const [, base, name] = /^(\S+)\s+AS\s+(\S+)$/i.exec(args!)!;
+      stages.push({ base: base!, name: name!, instructions: [] });
+    } else {
+      stages.at(-1)!.instructions.push({ op: op!, args: args! });
+    }
+  }
+  return stages;
+}
+
+const stages = parseDockerfile(readRepoFile('Dockerfile'));
+const stage = (name: string): Stage => stages.find((s) => s.name === name)!;
+const args = (s: Stage, op: string): string[] => s.instructions.filter((i) => i.op === op).map((i) => i.args);
+const defaults = loadConfig({});
+
+describe('Dockerfile', () => {
+  it('is multi-stage: a build stage and one small image per app', () => {
+    expect(stages.map((s) => s.name)).toEqual(['build', 'api', 'worker']);
+  });
+
+  it('uses a Node.js LTS image (an even major, 20 or newer) everywhere', () => {
+    for (const { base } of stages) {
+      const major = Number(/^node:(\d+)/.exec(base)?.[1]);
+      expect(major % 2, base).toBe(0);
+      expect(major, base).toBeGreaterThanOrEqual(20);
+    }
+  });
+
+  it('installs with pnpm from the lockfile, fetched before the sources are copied', () => {
+    const run = args(stage('build'), 'RUN').join('\n');
+    expect(run).toMatch(/pnpm@\d+\.\d+\.\d+/);
+    expect(run).toContain('pnpm install --offline --frozen-lockfile');
+    const ops = stage('build').instructions.map((i) => `${i.op} ${i.args}`);
+    expect(ops.findIndex((o) => o === 'RUN pnpm fetch')).toBeLessThan(ops.findIndex((o) => o === 'COPY . .'));
+  });
+
+  it.each([
+    ['api', defaults.port],
+    ['worker', defaults.workerMetricsPort],
+  ])('runs %s as a non-root user with node itself, so that SIGTERM reaches it', (name, port) => {
+    const s = stage(name);
+    expect(args(s, 'USER')).toEqual(['node']);
+    expect(args(s, 'CMD')).toEqual(['["node", "dist/main.js"]']);
+    expect(args(s, 'EXPOSE')).toEqual([String(port)]);
+    const ops = s.instructions.map((i) => i.op);
+    expect(ops.indexOf('USER')).toBeLessThan(ops.indexOf('CMD'));
+  });
+
+  it('keeps local files out of the build context', () => {
+    const ignored = readRepoFile('.dockerignore').split('\n');
+    expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '**/dist', '.git', '.env']));
+  });
+});

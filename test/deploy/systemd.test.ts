@@ -1,0 +1,96 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '@port-checker/shared';
+import { readRepoFile } from '../support/repo.js';
+
+const API = 'deploy/systemd/golem-port-checker-api.service';
+const WORKER = 'deploy/systemd/golem-port-checker-worker@.service';
+
+/** A unit file as section → key → values (a key may repeat). */
+function parseUnit(text: string): Record<string, Record<string, string[]>> {
+  const sections: Record<string, Record<string, string[]>> = {};
+  let section: Record<string, string[]> = {};
+  for (const line of text.split('\n').map((l) => l.trim())) {
+    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header) sections[header[1]!] = section = {};
+    else {
+      const [, key, value] = /^([A-Za-z]+)=(.*)$/.exec(line)!;
+      (section[key!] ??= []).push(value!);
+    }
+  }
+  return sections;
+}
+
+const defaults = loadConfig({});
+const SANDBOX = {
+  NoNewPrivileges: 'yes',
+  ProtectSystem: 'strict',
+  ProtectHome: 'yes',
+  PrivateTmp: 'yes',
+  PrivateDevices: 'yes',
+  DynamicUser: 'yes',
+  CapabilityBoundingSet: '',
+};
+
+describe.each([API, WORKER])('%s', (path) => {
+  const { Service: service, Install: install } = parseUnit(readRepoFile(path));
+  const value = (key: string): string | undefined => service![key]?.at(-1);
+
+  it('reads the shared environment file, which may be absent, and restarts always', () => {
+    expect(service!.EnvironmentFile).toEqual(['-/etc/golem/port-checker.env']);
+    expect(value('Restart')).toBe('always');
+    expect(install!.WantedBy).toEqual(['multi-user.target']);
+  });
+
+  it('runs node on the built app, logging to the journal', () => {
+    expect(value('ExecStart')).toMatch(/(^|exec )\/usr\/bin\/node dist\/main\.js'?$/);
+    expect(value('WorkingDirectory')).toMatch(/^\/opt\/golem-port-checker\/(api|worker)$/);
+    expect(value('StandardOutput')).toBe('journal');
+  });
+
+  it('is sandboxed', () => {
+    for (const [key, expected] of Object.entries(SANDBOX)) expect(value(key), key).toBe(expected);
+  });
+
+  it('gives a stop time longer than a check can take, so that SIGTERM drains', () => {
+    expect(Number(value('TimeoutStopSec'))).toBeGreaterThan(defaults.deadlineMs / 1000 + 5);
+  });
+});
+
+describe('the worker template', () => {
+  it('gives instance N the metrics port 9100 + N, so that instance 1 has the default', () => {
+    const exec = parseUnit(readRepoFile(WORKER)).Service!.ExecStart![0]!;
+    expect(exec).toContain('PORT_CHECK_WORKER_METRICS_PORT=$$((9100 + %i))');
+    expect(9100 + 1).toBe(defaults.workerMetricsPort);
+  });
+});
+
+// systemd's own check, where this machine has it; it warns (on stderr) about unknown keys and
+// bad values even when it exits 0.
+const analyze = spawnSync('systemd-analyze', ['--version']).status === 0;
+describe.skipIf(!analyze)('systemd-analyze verify', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'units-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('accepts the API unit and an instance of the worker template without a warning', () => {
+    // verify wants ExecStart's binary to exist: point the units at this machine's node.
+    const copy = (path: string, name: string): void =>
+      writeFileSync(join(dir, name), readRepoFile(path).replaceAll('/usr/bin/node', process.execPath));
+    copy(API, 'golem-port-checker-api.service');
+    copy(WORKER, 'golem-port-checker-worker@.service');
+    symlinkSync(join(dir, 'golem-port-checker-worker@.service'), join(dir, 'golem-port-checker-worker@1.service'));
+
+    const result = spawnSync(
+      'systemd-analyze',
+      ['verify', join(dir, 'golem-port-checker-api.service'), join(dir, 'golem-port-checker-worker@1.service')],
+      { encoding: 'utf8' },
+    );
+
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+});

@@ -1,0 +1,43 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openPorts, type Ports } from '../support/listeners.js';
+import { startService, type Service } from '../support/service.js';
+
+let service: Service | undefined;
+let open: Ports | undefined;
+afterEach(async () => {
+  await service?.stop();
+  await open?.close();
+  service = undefined;
+  open = undefined;
+});
+
+const checkLines = (s: Service) => s.apiLogs.lines.filter((line) => line.path === '/check-ports');
+
+describe('logs', () => {
+  it('write a refused check (4xx) at info and a failed one (5xx) at error, one line each', async () => {
+    service = await startService({ workers: 0, env: { PORT_CHECK_DEADLINE: '0.3' } });
+
+    await service.check({ provider_ip: '127.0.0.1', ports: [0] });
+    await service.check({ provider_ip: '127.0.0.1', ports: [7466] });
+
+    expect(checkLines(service)).toEqual([
+      expect.objectContaining({ level: 30, status: 400, code: 'INVALID_PORT', msg: 'request' }),
+      expect.objectContaining({ level: 50, status: 503, code: 'CHECK_FAILED', target: '127.0.0.1', ports: 1, msg: 'request failed' }),
+    ]);
+  });
+
+  it("give each job a child logger of the worker's, and never write a job's payload", async () => {
+    service = await startService();
+    open = await openPorts(2);
+
+    await service.check({ provider_ip: '127.0.0.1', ports: open.ports });
+
+    const probeLines = service.workerLogs.lines.filter((line) => line.msg === 'probe finished');
+    expect(probeLines).toHaveLength(2);
+    for (const line of probeLines) {
+      expect(line).toMatchObject({ name: 'worker', jobId: expect.any(String), state: 'open', attempts: 1 });
+    }
+    const written = JSON.stringify(service.workerLogs.lines);
+    for (const key of ['"data"', '"deadline"', '"timeoutMs"', '"retryRefused"']) expect(written).not.toContain(key);
+  });
+});
