@@ -31,9 +31,11 @@ async function waitForRedis() {
   throw new Error(`redis-server did not start on port ${redisPort}`);
 }
 
+// As the Dockerfile and the systemd units run them (README "Performance").
+const PRODUCTION_NODE_OPTIONS = '--max-old-space-size=256';
 const children = [];
 function run(name, command, args) {
-  const child = spawn(command, args, { stdio: 'inherit', env: process.env });
+  const child = spawn(command, args, { stdio: 'inherit', env: { NODE_OPTIONS: PRODUCTION_NODE_OPTIONS, ...process.env } });
   child.once('exit', (code, signal) => {
     if (!stopping) console.error(`${name} exited (${signal ?? code}); stopping the rest`);
     stop(code ?? 1);

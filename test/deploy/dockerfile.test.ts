@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@port-checker/shared';
+import { PRODUCTION_NODE_OPTIONS } from '../support/processes.js';
 import { readRepoFile } from '../support/repo.js';
 
 // No Docker engine runs here: the Dockerfile is checked by reading it.
@@ -57,6 +58,8 @@ describe('Dockerfile', () => {
     const s = stage(name);
     expect(args(s, 'USER')).toEqual(['node']);
     expect(args(s, 'CMD')).toEqual(['["node", "dist/main.js"]']);
+    // The heap limit the benchmark's figures were measured with.
+    expect(args(s, 'ENV')).toContain(`NODE_OPTIONS=${PRODUCTION_NODE_OPTIONS}`);
     expect(args(s, 'EXPOSE')).toEqual([String(port)]);
     const ops = s.instructions.map((i) => i.op);
     expect(ops.indexOf('USER')).toBeLessThan(ops.indexOf('CMD'));

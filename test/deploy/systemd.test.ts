@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@port-checker/shared';
+import { PRODUCTION_NODE_OPTIONS } from '../support/processes.js';
 import { readRepoFile } from '../support/repo.js';
 
 const API = 'deploy/systemd/golem-port-checker-api.service';
@@ -50,6 +51,8 @@ describe.each([API, WORKER])('%s', (path) => {
     expect(value('ExecStart')).toMatch(/(^|exec )\/usr\/bin\/node dist\/main\.js'?$/);
     expect(value('WorkingDirectory')).toMatch(/^\/opt\/golem-port-checker\/(api|worker)$/);
     expect(value('StandardOutput')).toBe('journal');
+    // The heap limit the benchmark's figures were measured with.
+    expect(service!.Environment).toContain(`NODE_OPTIONS=${PRODUCTION_NODE_OPTIONS}`);
   });
 
   it('is sandboxed', () => {
