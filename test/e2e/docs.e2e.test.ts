@@ -34,6 +34,13 @@ async function openApi(): Promise<Document> {
 }
 
 describe('GET /openapi.json', () => {
+  it('declares the optional bearer token of /check-ports, so that "Try it out" can send it', async () => {
+    const document = (await openApi()) as Document & { components: { securitySchemes: Record<string, unknown> } };
+    expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const operation = document.paths['/check-ports']!.post! as Operation & { security: unknown[] };
+    expect(operation.security).toEqual([{ bearer: [] }, {}]);
+  });
+
   it('is an OpenAPI 3 document of every route', async () => {
     const document = await openApi();
     expect(document.openapi).toMatch(/^3\./);

@@ -30,6 +30,12 @@ export function createOpenApiDocument(): ReturnType<OpenApiGeneratorV3['generate
   const allCodes = Object.keys(ErrorStatus) as ErrorCode[];
   // Codes that a check can be answered with: every one but those of other routes.
   const checkCodes = allCodes.filter((code) => code !== 'NOT_FOUND' && code !== 'NOT_READY');
+  // Needed only when PORT_CHECKER_API_TOKEN is set; declared so that "Try it out" can send it.
+  const bearer = registry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'PORT_CHECKER_API_TOKEN, when the operator has set one',
+  });
 
   registry.registerPath({
     method: 'post',
@@ -38,6 +44,8 @@ export function createOpenApiDocument(): ReturnType<OpenApiGeneratorV3['generate
     description:
       'Probes every port at once with TCP connects (timeout, retries and delay as configured) and answers when all ' +
       'have finished. Any answer other than 200 means: ask another checker.',
+    // Either the token or nothing: an empty requirement keeps the token optional in the document.
+    security: [{ [bearer.name]: [] }, {}],
     request: { body: { required: true, content: json(CheckPortsRequest, { provider_ip: '203.0.113.7', ports: [7466, 50800] }) } },
     responses: {
       200: { description: 'one result per unique port, keyed by the port number', content: json(CheckPortsResponse) },

@@ -25,7 +25,12 @@ export interface RunningApi {
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   const redis = new Redis(config.redisUrl, failFastOptions);
   redis.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
-  if (redis.status !== 'ready') await once(redis, 'ready');
+  // Redis may come up after the API (a host booting, a compose file without healthchecks): wait
+  // for it, logging each failed try, rather than crash into a restart loop.
+  if (redis.status !== 'ready') {
+    logger.info('waiting for Redis');
+    await new Promise((resolve) => redis.once('ready', resolve));
+  }
 
   const checker = await createPortChecker({
     redis,
