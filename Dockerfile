@@ -26,8 +26,7 @@ CMD ["node", "dist/main.js"]
 
 FROM node:22-bookworm-slim AS worker
 ENV NODE_ENV=production
-# V8 paces its heap's growth by this limit: with the default (a quarter of the machine's memory)
-# the API's heap grows to ~190 MB under load while holding ~25 MB of live data; see README "Performance".
+# The same heap limit as the API's, for the same reason.
 ENV NODE_OPTIONS=--max-old-space-size=256
 WORKDIR /app
 COPY --from=build /out/worker ./

@@ -17,7 +17,6 @@ export default tseslint.config(
   {
     // Scripts talk to a person at a terminal.
     files: ['scripts/**'],
-    languageOptions: { globals: { setTimeout: 'readonly' } },
     rules: { 'no-console': 'off' },
   },
 );

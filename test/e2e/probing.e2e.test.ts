@@ -69,8 +69,10 @@ describe('probing through API, Redis and worker', () => {
     const filtered = await filteredPorts(4);
     listeners.push(filtered);
     const done = [0, 0];
-    service.startWorker().on('completed', () => (done[0]! += 1));
-    service.startWorker().on('completed', () => (done[1]! += 1));
+    const workers = [service.startWorker(), service.startWorker()];
+    workers.forEach((worker, i) => worker.on('completed', () => (done[i]! += 1)));
+    // Both must be taking jobs before the request comes, or the first could take them all.
+    await Promise.all(workers.map((worker) => worker.waitUntilReady()));
 
     const { status, body } = await service.check({ provider_ip: '127.0.0.1', ports: filtered.ports });
 

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { filteredPorts, openPorts, type Ports } from '../support/listeners.js';
 import { startRedisServer, type RedisServer } from '../support/redis.js';
@@ -30,8 +31,9 @@ afterAll(async () => {
 describe('a Redis restart', () => {
   it('ends the requests in flight by their deadline, with 200 or 503 CHECK_FAILED', async () => {
     expect((await service.check({ provider_ip: '127.0.0.1', ports: open.ports })).status).toBe(200);
+    const probing = once(service.workers[0]!, 'active');
     const inFlight = service.check({ provider_ip: '127.0.0.1', ports: filtered.ports });
-    await expect.poll(() => service.workers[0]!.isRunning() && service.api.checker.pending).toBe(1);
+    await probing;
 
     await redis.stop();
     const { status, body, elapsedMs } = await inFlight;

@@ -17,6 +17,9 @@ export function toAppError(error: unknown): AppError {
   if (httpError?.type === 'entity.parse.failed') {
     return new AppError('INVALID_REQUEST', 'the request body is not valid JSON', { cause: error });
   }
+  if (httpError?.status === 404) {
+    return new AppError('NOT_FOUND', 'no such file', { cause: error });
+  }
   if (httpError?.expose && httpError.status && httpError.status < 500) {
     return new AppError('INVALID_REQUEST', httpError.message, { cause: error });
   }

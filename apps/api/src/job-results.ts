@@ -43,6 +43,8 @@ export class JobResults {
     events: QueueEvents,
   ) {
     events.on('completed', ({ jobId, returnvalue }) => {
+      // Every API process reads every completion; only its own are worth parsing.
+      if (!this.inFlight.has(jobId)) return;
       const parsed = ProbeOutcome.safeParse(returnvalue);
       this.settle(jobId, parsed.success ? { ok: true, outcome: parsed.data } : { ok: false, reason: 'malformed result' });
     });

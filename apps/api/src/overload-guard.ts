@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { AppError } from '@port-checker/shared';
+import { AppError, RETRY_AFTER_SECONDS } from '@port-checker/shared';
 
 export interface OverloadLimits {
   /** Waiting probe jobs beyond which new requests are turned away. */
@@ -9,7 +9,6 @@ export interface OverloadLimits {
 }
 
 const REFRESH_MS = 250;
-const RETRY_AFTER_SECONDS = 5;
 
 /**
  * Turns requests away at once, with a 503, when waiting would most likely end in CHECK_FAILED
@@ -20,6 +19,7 @@ export class OverloadGuard {
   private backlogRead = 0;
   private enqueuedSinceRead = 0;
   private inFlight = 0;
+  private refreshing = false;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -51,6 +51,9 @@ export class OverloadGuard {
   }
 
   private async refresh(): Promise<void> {
+    // A read that Redis is slow to answer is not joined by another every 250 ms.
+    if (this.refreshing) return;
+    this.refreshing = true;
     try {
       const sinceBefore = this.enqueuedSinceRead;
       const { wait = 0, prioritized = 0 } = await this.queue.getJobCounts('wait', 'prioritized');
@@ -60,6 +63,8 @@ export class OverloadGuard {
       this.enqueuedSinceRead -= sinceBefore;
     } catch {
       // Redis is away: enqueueing fails with its own 503, and the last reading stands.
+    } finally {
+      this.refreshing = false;
     }
   }
 }

@@ -3,6 +3,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   AppError,
+  RETRY_AFTER_SECONDS,
   patientConnection,
   PROBE_JOB_NAME,
   probeJobOptions,
@@ -17,7 +18,7 @@ import { OverloadGuard, type OverloadLimits } from './overload-guard.js';
 export interface PortChecker {
   /** Probes `ports` of `host` through the workers; one outcome per port, or an AppError. */
   check(host: string, ports: readonly number[], options?: CheckOptions): Promise<Map<number, ProbeOutcome>>;
-  /** Requests waiting for their jobs right now. */
+  /** Jobs this process waits on right now (shared probes count once). */
   readonly pending: number;
   /** True once `drain` has been called. */
   readonly draining: boolean;
@@ -51,7 +52,6 @@ export interface PortCheckerOptions {
 }
 
 /** What a 503 asks the caller to wait when Redis does not answer. */
-export const RETRY_AFTER_SECONDS = 5;
 
 export async function createPortChecker(options: PortCheckerOptions): Promise<PortChecker> {
   const { redis, redisUrl, queueName, probe, deadlineMs, eventsMaxLen, overload, logger } = options;
@@ -148,9 +148,11 @@ export async function createPortChecker(options: PortCheckerOptions): Promise<Po
     const outcomes = new Map<number, ProbeOutcome>();
     for (const [index, result] of finished.entries()) {
       if (!result?.ok) {
-        const why = result ? `a probe failed (${result.reason})` : 'not every probe finished before the deadline';
+        // The worker's reason goes to the log, not to the caller.
+        const why = result ? 'a probe failed' : 'not every probe finished before the deadline';
         throw new AppError('CHECK_FAILED', `could not check every port: ${why}; try again or ask another checker`, {
           retryAfter: RETRY_AFTER_SECONDS,
+          ...(result && { cause: new Error(result.reason) }),
         });
       }
       outcomes.set(ports[index]!, result.outcome);

@@ -2,9 +2,8 @@ import type { RequestHandler, Response } from 'express';
 import type { Redis } from 'ioredis';
 import ipaddr from 'ipaddr.js';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { AppError, type SecuritySettings } from '@port-checker/shared';
+import { AppError, RETRY_AFTER_SECONDS, type SecuritySettings } from '@port-checker/shared';
 import { callerAddress } from './caller-address.js';
-import { RETRY_AFTER_SECONDS } from './port-checker.js';
 
 export interface RateLimits {
   /** Middleware: counts one request against the caller's address and sets the RateLimit-* headers. */

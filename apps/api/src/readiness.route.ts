@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AppError } from '@port-checker/shared';
+import { AppError, RETRY_AFTER_SECONDS } from '@port-checker/shared';
 import type { PortChecker } from './port-checker.js';
 
 export const ReadyResponse = z.object({
@@ -24,7 +24,7 @@ export function readinessRouter(checker: PortChecker, queueName: string): Router
     try {
       workers = await checker.countWorkers();
     } catch (cause) {
-      throw new AppError('SERVICE_UNAVAILABLE', 'Redis does not answer', { cause, retryAfter: 5 });
+      throw new AppError('SERVICE_UNAVAILABLE', 'Redis does not answer', { cause, retryAfter: RETRY_AFTER_SECONDS });
     }
     if (workers === 0) {
       throw new AppError('NOT_READY', `Redis answers, but no worker is connected to the queue "${queueName}"`);

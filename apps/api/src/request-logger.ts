@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import type { AppError, Logger } from '@port-checker/shared';
+import { parseIpLiteral, type AppError, type Logger } from '@port-checker/shared';
 
 const QUIET_PATHS = new Set(['/health', '/ready', '/metrics']);
 
@@ -19,7 +19,7 @@ export function requestLogger(logger: Logger): RequestHandler {
         reqId,
         method: req.method,
         path: req.path,
-        client: req.ip,
+        client: req.ip && (parseIpLiteral(req.ip) ?? req.ip),
         status: res.statusCode,
         durationMs: Math.round((performance.now() - started) * 10) / 10,
         ...(res.locals.check as object | undefined),

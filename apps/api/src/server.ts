@@ -111,6 +111,14 @@ function closer(server: Server): () => Promise<void> {
   return () =>
     new Promise<void>((resolve) => {
       closing = true;
-      server.close(() => resolve());
+      // Checks in flight have ended by now; what is left is idle, or a client still slowly sending
+      // a request, which would otherwise hold the shutdown for up to the request timeout.
+      const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
+      server.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
     });
 }
+
+const CLOSE_GRACE_MS = 1000;

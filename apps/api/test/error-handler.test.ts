@@ -14,6 +14,7 @@ describe('toAppError', () => {
     [{ type: 'entity.parse.failed', status: 400, expose: true }, 'INVALID_REQUEST', 400],
     [{ type: 'encoding.unsupported', status: 415, expose: true }, 'INVALID_REQUEST', 400],
     [{ type: 'charset.unsupported', status: 415, expose: true }, 'INVALID_REQUEST', 400],
+    [{ status: 404, expose: true }, 'NOT_FOUND', 404],
   ])('maps body-parser errors: %j', (fields, code, status) => {
     const mapped = toAppError(Object.assign(new Error('x'), fields));
     expect(mapped.code).toBe(code);

@@ -16,8 +16,9 @@ export interface RunningWorker {
 /** Wires config → metrics → BullMQ worker → metrics server. `main` adds signals; tests call it directly. */
 export async function startWorkerService(config: Config, logger: Logger, hooks: ProbeHooks = {}): Promise<RunningWorker> {
   const metrics = createWorkerMetrics();
-  const worker = startProbeWorker(config, logger, combineHooks(metrics.hooks, hooks));
+  // Listen first: a metrics port already taken then fails the start before any job is taken.
   const metricsServer = await serveMetrics(metrics.registry, config.host, config.workerMetricsPort);
+  const worker = startProbeWorker(config, logger, combineHooks(metrics.hooks, hooks));
   return {
     worker,
     metrics,

@@ -27,6 +27,8 @@ Exit status: 0 every port reachable, 1 some port not, 2 usage or server error.
 
 export const EXIT = { OK: 0, UNREACHABLE: 1, ERROR: 2, INTERRUPTED: 130 } as const;
 
+export const MAX_PORTS_PER_CHECK = 128;
+
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
@@ -76,6 +78,10 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyCommand | 'help'
     ports = parsePortList(values.ports);
   } catch (err) {
     throw new UsageError(`--ports: ${(err as Error).message}`);
+  }
+  // A checker refuses more (PORT_CHECK_MAX_PORTS, 128 by default); say so before binding anything.
+  if (ports.length > MAX_PORTS_PER_CHECK) {
+    throw new UsageError(`--ports: at most ${MAX_PORTS_PER_CHECK} ports per run, got ${ports.length}`);
   }
   return {
     ports,

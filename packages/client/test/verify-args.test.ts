@@ -45,6 +45,7 @@ describe('parseVerifyArgs', () => {
     [['verify', '--ports', '1', '--server', server, '--timeout', 'soon'], '--timeout must be seconds'],
     [['verify', '--ports', '1', '--server', server, '--verbose'], "Unknown option '--verbose'"],
     [['verify', 'now', '--ports', '1', '--server', server], 'unexpected argument "now"'],
+    [['verify', '--ports', '1-65535', '--server', server], '--ports: at most 128 ports per run, got 65535'],
   ])('refuses %j: %s', (argv, message) => {
     expect(() => parseVerifyArgs(argv)).toThrow(UsageError);
     expect(() => parseVerifyArgs(argv)).toThrow(message);

@@ -17,6 +17,9 @@ export const ErrorStatus = {
 
 export type ErrorCode = keyof typeof ErrorStatus;
 
+/** What a 503 tells the caller to wait before trying again: long enough for a Redis restart. */
+export const RETRY_AFTER_SECONDS = 5;
+
 export interface AppErrorOptions {
   cause?: unknown;
   /** Seconds; sent as `Retry-After`. */

@@ -21,6 +21,9 @@ export function createLogger({ name, debug = false, destination }: LoggerOptions
         'headers.authorization',
         '*.token',
         'token',
+        'apiToken',
+        '*.apiToken',
+        '*.*.apiToken',
         // A Redis URL may carry a password.
         'redisUrl',
         '*.redisUrl',
