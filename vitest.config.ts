@@ -1,13 +1,16 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const source = (path: string): string => fileURLToPath(new URL(`./${path}`, import.meta.url));
+
 export default defineConfig({
   resolve: {
     // Tests run against the sources, so no build is needed first.
-    alias: {
-      '@port-checker/shared': fileURLToPath(new URL('./packages/shared/src/index.ts', import.meta.url)),
-      '@port-checker/client': fileURLToPath(new URL('./packages/client/src/index.ts', import.meta.url)),
-    },
+    alias: [
+      { find: /^@port-checker\/shared\/contract$/, replacement: source('packages/shared/src/check-ports.schema.ts') },
+      { find: /^@port-checker\/shared$/, replacement: source('packages/shared/src/index.ts') },
+      { find: /^@port-checker\/client$/, replacement: source('packages/client/src/index.ts') },
+    ],
   },
   test: {
     include: ['{apps,packages}/*/test/**/*.test.ts', 'test/**/*.test.ts'],

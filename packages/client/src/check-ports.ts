@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { CheckPortsRequest, CheckPortsResponse, ErrorResponse, type PortResult } from '@port-checker/shared';
+import { CheckPortsRequest, CheckPortsResponse, ErrorResponse, type PortResult } from '@port-checker/shared/contract';
 
 export interface CheckPortsOptions {
   /** Base URLs of port checkers, asked in order until one answers. */
