@@ -62,7 +62,7 @@ export interface MetricsServer {
 }
 
 /** A worker has no HTTP API: this small server answers GET /metrics for Prometheus, and 404 otherwise. */
-export async function serveMetrics(registry: Registry, host: string, port: number): Promise<MetricsServer> {
+export async function startMetricsServer(registry: Registry, host: string, port: number): Promise<MetricsServer> {
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'application/json' });

@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
 import { idempotent, runShutdownSteps, type Config, type Logger } from '@port-checker/shared';
-import { createWorkerMetrics, serveMetrics, type WorkerMetrics } from './metrics.js';
+import { createWorkerMetrics, startMetricsServer, type WorkerMetrics } from './metrics.js';
 import { combineHooks, type ProbeHooks } from './probe.processor.js';
 import { startProbeWorker } from './probe.worker.js';
 
@@ -17,7 +17,7 @@ export interface RunningWorker {
 export async function startWorkerService(config: Config, logger: Logger, hooks: ProbeHooks = {}): Promise<RunningWorker> {
   const metrics = createWorkerMetrics();
   // Listen first: a metrics port already taken then fails the start before any job is taken.
-  const metricsServer = await serveMetrics(metrics.registry, config.host, config.workerMetricsPort);
+  const metricsServer = await startMetricsServer(metrics.registry, config.host, config.workerMetricsPort);
   const worker = startProbeWorker(config, logger, combineHooks(metrics.hooks, hooks));
   return {
     worker,
