@@ -20,6 +20,7 @@ export class OverloadGuard {
   private enqueuedSinceRead = 0;
   private inFlight = 0;
   private refreshing = false;
+  private readonly idleListeners: Array<() => void> = [];
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -41,9 +42,17 @@ export class OverloadGuard {
     this.enqueuedSinceRead += jobs;
     let released = false;
     return () => {
-      if (!released) this.inFlight -= 1;
+      if (released) return;
       released = true;
+      this.inFlight -= 1;
+      if (this.inFlight === 0) for (const listener of this.idleListeners.splice(0)) listener();
     };
+  }
+
+  /** Resolves once no admitted request is in flight: at once if none is. */
+  whenIdle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleListeners.push(resolve));
   }
 
   close(): void {

@@ -76,8 +76,6 @@ export async function createPortChecker(options: PortCheckerOptions): Promise<Po
   const results = new JobResults(queue, redis, events);
   const guard = new OverloadGuard(queue, overload);
   let draining = false;
-  let checking = 0;
-  const idleListeners: Array<() => void> = [];
 
   return {
     get pending() {
@@ -90,7 +88,7 @@ export async function createPortChecker(options: PortCheckerOptions): Promise<Po
 
     async drain() {
       draining = true;
-      if (checking > 0) await new Promise<void>((resolve) => idleListeners.push(resolve));
+      await guard.whenIdle();
     },
 
     async countWorkers() {
@@ -108,13 +106,10 @@ export async function createPortChecker(options: PortCheckerOptions): Promise<Po
         });
       }
       const release = guard.admit(ports.length);
-      checking += 1;
       try {
         return await checkAdmitted(host, ports, challenge);
       } finally {
         release();
-        checking -= 1;
-        if (checking === 0) for (const listener of idleListeners.splice(0)) listener();
       }
     },
 
