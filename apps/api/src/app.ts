@@ -20,19 +20,18 @@ export interface AppDeps {
   metrics: ApiMetrics;
   /** Named in /ready's answer when no worker serves it. */
   queueName: string;
-  /** Token, proxy trust and CORS; left out: no token, no proxy trusted, any origin. */
-  security?: AppSecurity;
-  /** Left out: no rate limits. */
-  limits?: RateLimits;
+  /** Token, proxy trust and CORS. */
+  security: AppSecurity;
+  /** Per-client and per-target limits (each may be configured off). */
+  limits: RateLimits;
 }
 
 export type AppSecurity = Pick<SecuritySettings, 'apiToken' | 'trustProxy' | 'corsOrigins'>;
 
-const OPEN: AppSecurity = { apiToken: undefined, trustProxy: false, corsOrigins: '*' };
 const EXPOSED_HEADERS = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'X-Request-Id'];
 
 /** Builds the HTTP app; never listens, so tests can mount it on port 0 with their own deps. */
-export function createApp({ checker, logger, policy, metrics, queueName, security = OPEN, limits }: AppDeps): Express {
+export function createApp({ checker, logger, policy, metrics, queueName, security, limits }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', security.trustProxy);
@@ -49,7 +48,7 @@ export function createApp({ checker, logger, policy, metrics, queueName, securit
   // Token, then the per-client limit, before the body is read: a stranger without the token
   // costs no Redis round trip, and every request with it counts, however malformed.
   app.post(CHECK_PORTS_PATH, requireApiToken(security.apiToken));
-  if (limits) app.post(CHECK_PORTS_PATH, limits.limitClient);
+  app.post(CHECK_PORTS_PATH, limits.limitClient);
   // Any content type is read as JSON: `curl -d` sends form encoding by default.
   app.use(express.json({ limit: '16kb', type: () => true }));
   app.use(checkPortsRouter(checker, policy, limits));

@@ -7,12 +7,12 @@ import type { RateLimits } from './rate-limits.js';
 
 export const CHECK_PORTS_PATH = '/check-ports';
 
-export function checkPortsRouter(checker: PortChecker, policy: CheckRequestPolicy, limits?: RateLimits): Router {
+export function checkPortsRouter(checker: PortChecker, policy: CheckRequestPolicy, limits: RateLimits): Router {
   const router = Router();
   router.post(CHECK_PORTS_PATH, async (req, res) => {
     const { host, ports, challenge } = parseCheckRequest(req.body, callerAddress(req), policy);
     res.locals.check = { target: host, ports: ports.length };
-    await limits?.limitTarget(res, host, ports.length);
+    await limits.limitTarget(res, host, ports.length);
     const outcomes = await checker.check(host, ports, { challenge });
     res.locals.outcomes = outcomes;
     const body = toResponse(host, outcomes, challenge !== undefined);
