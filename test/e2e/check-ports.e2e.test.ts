@@ -86,6 +86,7 @@ describe('POST /check-ports', () => {
       target: '127.0.0.1',
       ports: 2,
       accessible: 2,
+      outcome: 'ok',
       durationMs: expect.any(Number),
       reqId: expect.any(String),
     });

@@ -23,6 +23,8 @@ export function requestLogger(logger: Logger): RequestHandler {
         status: res.statusCode,
         durationMs: Math.round((performance.now() - started) * 10) / 10,
         ...(res.locals.check as object | undefined),
+        // A check's outcome as the metrics count it: `ok`, or the error code.
+        ...(res.locals.check && { outcome: error?.code ?? 'ok' }),
         ...(error && { code: error.code, ...(error.status >= 500 && error.cause ? { err: error.cause } : {}) }),
         ...(!res.writableFinished && { aborted: true }),
       };
