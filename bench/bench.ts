@@ -34,8 +34,10 @@ const baseEnv = {
   PORT_CHECKER_ALLOW_LOCAL_IPS: 'true',
   PORT_CHECK_WORKER_METRICS_PORT: '0',
   // The benchmark measures the checker, not the abuse limits (on by default in production).
-  PORT_CHECKER_RATE_LIMIT_MAX: '0',
-  PORT_CHECKER_TARGET_RATE_LIMIT_MAX: '0',
+  PORT_CHECKER_RATE_LIMIT_PORTS: '0',
+  PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '0',
+  PORT_CHECKER_TARGET_RATE_LIMIT_PORTS: '0',
+  PORT_CHECKER_TARGET_NETWORK_RATE_LIMIT_PORTS: '0',
 };
 
 async function startStack(env: Record<string, string>, workers: number): Promise<{ url: string; api: AppProcess; workers: AppProcess[]; stop: () => Promise<void> }> {

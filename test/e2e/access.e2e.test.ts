@@ -51,6 +51,17 @@ describe('PORT_CHECKER_API_TOKEN', () => {
     expect(written).not.toContain('wrong-guess');
   });
 
+  it('asks for it on /check-tls too, before reading the body', async () => {
+    await start({ PORT_CHECKER_API_TOKEN: TOKEN }, 0);
+    const checkTls = (headers: Record<string, string>) =>
+      fetch(`${service.current.url}/check-tls`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"host": "127.0.0.1"' });
+    const missing = await checkTls({});
+    const right = await checkTls({ authorization: `Bearer ${TOKEN}` });
+    expect(missing.status).toBe(401);
+    expect(((await missing.json()) as { detail: { code: string } }).detail.code).toBe('UNAUTHORIZED');
+    expect(right.status).toBe(400); // past the token: the body is read, and it is not JSON
+  });
+
   it('leaves /health open', async () => {
     await start({ PORT_CHECKER_API_TOKEN: TOKEN }, 0);
     expect((await fetch(`${service.current.url}/health`)).status).toBe(200);
@@ -113,17 +124,20 @@ describe('PORT_CHECKER_TRUST_PROXY', () => {
     expect(body.detail).toEqual({ code: 'INVALID_REQUEST', message: `cannot tell the caller's address: got "not-an-ip"` });
   });
 
-  it('keys the per-client limit on the same address', async () => {
-    const { check } = await start({ PORT_CHECKER_TRUST_PROXY: 'loopback', PORT_CHECKER_RATE_LIMIT_MAX: '1' }, 0);
+  it('keys the per-client budget on the same address', async () => {
+    // No worker: each check ends in a 503 CHECK_FAILED, which is refunded, so the budget is
+    // spent only by the in-flight cap's refusal below; a 1-port check of the caller's own address.
+    const { check } = await start({ PORT_CHECKER_TRUST_PROXY: 'loopback', PORT_CHECKER_RATE_LIMIT_PORTS: '1', PORT_CHECK_DEADLINE: '0.2' }, 0);
     const from = (client: string) => ({ headers: { 'x-forwarded-for': client } });
-    const invalid = { ports: [] }; // counted, yet never enqueued
+    const one = { provider_ip: '127.0.0.1', ports: [7466] };
 
-    const statuses = [
-      (await check(invalid, from('198.51.100.1'))).status,
-      (await check(invalid, from('198.51.100.1'))).status,
-      (await check(invalid, from('198.51.100.2'))).status,
-    ];
-    expect(statuses).toEqual([400, 429, 400]);
+    const first = await check(one, from('198.51.100.1'));
+    const sameClient = await check({ ...one, ports: [7466, 7467] }, from('198.51.100.1'));
+    const otherClient = await check({ ...one, ports: [7466, 7467] }, from('198.51.100.2'));
+
+    expect(first.headers.get('ratelimit-remaining')).toBe('0');
+    expect(sameClient.body.detail.message).toMatch(/^per-client limit: 198\.51\.100\.1 /);
+    expect(otherClient.body.detail.message).toMatch(/^per-client limit: 198\.51\.100\.2 /);
   });
 });
 

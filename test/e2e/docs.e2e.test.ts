@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckPortsRequest, ErrorStatus, PortResult, PortState, type ErrorCode } from '@port-checker/shared';
+import { CheckPortsRequest, CheckTlsRequest, ErrorStatus, PortResult, PortState, type ErrorCode } from '@port-checker/shared';
 import { startService, type Service } from '../support/service.js';
 
 let service: Service;
@@ -45,7 +45,18 @@ describe('GET /openapi.json', () => {
     const document = await openApi();
     expect(document.openapi).toMatch(/^3\./);
     expect(document.info).toMatchObject({ title: 'Golem port checker', version: expect.any(String) });
-    expect(Object.keys(document.paths).sort()).toEqual(['/check-ports', '/health', '/metrics', '/ready']);
+    expect(Object.keys(document.paths).sort()).toEqual(['/check-ports', '/check-tls', '/health', '/metrics', '/ready']);
+  });
+
+  it('describes POST /check-tls with the schemas the API validates and answers with', async () => {
+    const operation = (await openApi()).paths['/check-tls']!.post!;
+    const request = operation.requestBody.content['application/json']!;
+    expect(Object.keys(request.schema.properties!)).toEqual(Object.keys(CheckTlsRequest.shape));
+    expect(request.schema.required).toEqual(['host', 'port']);
+    expect(CheckTlsRequest.safeParse(request.example).success).toBe(true);
+    const answer = operation.responses['200']!.content!['application/json']!;
+    expect(Object.keys(answer.schema.properties!)).toEqual(['valid', 'error', 'peer', 'not_after']);
+    expect(operation.responses['429']!.description).toContain('RATE_LIMITED');
   });
 
   it('describes the check request and response with the very zod schemas the API validates with', async () => {

@@ -21,6 +21,20 @@ describe('target policy (the default: public addresses only)', () => {
     expect(await service.jobCount()).toBe(0);
   });
 
+  it.each(['127.0.0.1', '10.0.0.1', '169.254.169.254', '::1', 'fd00::1'])(
+    'refuses a TLS check of %s with 403 FORBIDDEN_TARGET before enqueueing anything',
+    async (target) => {
+      const response = await fetch(`${service.url}/check-tls`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ host: target, port: 443, expected_ip: target }),
+      });
+      expect(response.status).toBe(403);
+      expect(((await response.json()) as { detail: { code: string } }).detail.code).toBe('FORBIDDEN_TARGET');
+      expect(await service.jobCount()).toBe(0);
+    },
+  );
+
   it("refuses the caller's own loopback address when provider_ip is omitted", async () => {
     const { status, body } = await service.check({ ports: [7466] });
     expect(status).toBe(403);

@@ -35,8 +35,10 @@ export async function startService({ env = {}, workers = 1, redisUrl = inject('r
     PORT_CHECKER_PORT: '0',
     PORT_CHECKER_ALLOW_LOCAL_IPS: 'true',
     // Tests send many requests from 127.0.0.1; the rate-limit tests turn the limits on.
-    PORT_CHECKER_RATE_LIMIT_MAX: '0',
-    PORT_CHECKER_TARGET_RATE_LIMIT_MAX: '0',
+    PORT_CHECKER_RATE_LIMIT_PORTS: '0',
+    PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '0',
+    PORT_CHECKER_TARGET_RATE_LIMIT_PORTS: '0',
+    PORT_CHECKER_TARGET_NETWORK_RATE_LIMIT_PORTS: '0',
     PORT_CHECK_WORKER_METRICS_PORT: '0',
     ...env,
   });

@@ -3,13 +3,14 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger, SecuritySettings } from '@port-checker/shared';
 import { requireApiToken } from './api-token.js';
+import type { Budgets } from './budgets.js';
 import { CHECK_PORTS_PATH, checkPortsRouter } from './check-ports.route.js';
 import type { CheckRequestPolicy } from './check-request.js';
+import { CHECK_TLS_PATH, checkTlsRouter } from './check-tls.route.js';
 import { docsRouter } from './docs.route.js';
 import { errorHandler, notFound } from './error-handler.js';
 import { serveMetrics, type ApiMetrics } from './metrics.js';
 import type { PortChecker } from './port-checker.js';
-import type { RateLimits } from './rate-limits.js';
 import { readinessRouter } from './readiness.route.js';
 import { requestLogger } from './request-logger.js';
 
@@ -22,8 +23,8 @@ export interface AppDeps {
   queueName: string;
   /** Token, proxy trust and CORS. */
   security: AppSecurity;
-  /** Per-client and per-target limits (each may be configured off). */
-  limits: RateLimits;
+  /** Per-client and per-target budgets in ports (each may be configured off). */
+  budgets: Budgets;
 }
 
 export type AppSecurity = Pick<SecuritySettings, 'apiToken' | 'trustProxy' | 'corsOrigins'>;
@@ -31,7 +32,7 @@ export type AppSecurity = Pick<SecuritySettings, 'apiToken' | 'trustProxy' | 'co
 const EXPOSED_HEADERS = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'X-Request-Id'];
 
 /** Builds the HTTP app; never listens, so tests can mount it on port 0 with their own deps. */
-export function createApp({ checker, logger, policy, metrics, queueName, security, limits }: AppDeps): Express {
+export function createApp({ checker, logger, policy, metrics, queueName, security, budgets }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', security.trustProxy);
@@ -45,13 +46,13 @@ export function createApp({ checker, logger, policy, metrics, queueName, securit
   app.use(readinessRouter(checker, queueName));
   app.get('/metrics', serveMetrics(metrics.registry));
   app.use(docsRouter());
-  // Token, then the per-client limit, before the body is read: a stranger without the token
-  // costs no Redis round trip, and every request with it counts, however malformed.
-  app.post(CHECK_PORTS_PATH, requireApiToken(security.apiToken));
-  app.post(CHECK_PORTS_PATH, limits.limitClient);
+  // The token before the body is read: a stranger without it costs no Redis round trip. Budgets
+  // are charged once the body says how many ports a check costs.
+  app.post([CHECK_PORTS_PATH, CHECK_TLS_PATH], requireApiToken(security.apiToken));
   // Any content type is read as JSON: `curl -d` sends form encoding by default.
   app.use(express.json({ limit: '16kb', type: () => true }));
-  app.use(checkPortsRouter(checker, policy, limits));
+  app.use(checkPortsRouter(checker, policy, budgets));
+  app.use(checkTlsRouter(checker, policy, budgets));
   app.use(notFound);
   app.use(errorHandler);
   return app;

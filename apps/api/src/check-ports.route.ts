@@ -1,19 +1,20 @@
 import { Router } from 'express';
 import type { CheckPortsResponse, PortResult, ProbeOutcome } from '@port-checker/shared';
 import { callerAddress } from './caller-address.js';
+import type { Budgets } from './budgets.js';
 import { parseCheckRequest, type CheckRequestPolicy } from './check-request.js';
 import type { PortChecker } from './port-checker.js';
-import type { RateLimits } from './rate-limits.js';
 
 export const CHECK_PORTS_PATH = '/check-ports';
 
-export function checkPortsRouter(checker: PortChecker, policy: CheckRequestPolicy, limits: RateLimits): Router {
+export function checkPortsRouter(checker: PortChecker, policy: CheckRequestPolicy, budgets: Budgets): Router {
   const router = Router();
   router.post(CHECK_PORTS_PATH, async (req, res) => {
-    const { host, ports, challenge } = parseCheckRequest(req.body, callerAddress(req), policy);
+    const client = callerAddress(req);
+    const { host, ports, challenge } = parseCheckRequest(req.body, client, policy);
     res.locals.check = { target: host, ports: ports.length };
-    await limits.limitTarget(res, host, ports.length);
-    const outcomes = await checker.check(host, ports, { challenge });
+    const check = { client, target: host, ports: ports.length };
+    const outcomes = await budgets.spend(res, check, () => checker.check(host, ports, { challenge }));
     res.locals.outcomes = outcomes;
     const body = toResponse(host, outcomes, challenge !== undefined);
     res.locals.check.accessible = Object.values(body.results).filter((result) => result.accessible).length;

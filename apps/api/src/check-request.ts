@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { AppError, CheckPortsRequest, isAllowedTarget, parseIpLiteral } from '@port-checker/shared';
+import { AppError, CheckPortsRequest, CheckTlsRequest, isAllowedTarget, parseIpLiteral } from '@port-checker/shared';
 
 export interface CheckTarget {
   /** Canonical IP literal to probe. */
@@ -34,6 +34,44 @@ export function parseCheckRequest(body: unknown, callerIp: string | undefined, p
   if (ports.length > policy.maxPorts) {
     throw new AppError('TOO_MANY_PORTS', `at most ${policy.maxPorts} different ports per request, got ${ports.length}`);
   }
+  checkTarget(host, callerIp, policy);
+  const { challenge } = parsed.data;
+  return { host, ports, ...(challenge != null && { challenge }) };
+}
+
+export interface TlsCheckTarget {
+  host: string;
+  port: number;
+  /** Canonical IP literal the certificate must name. */
+  expectedIp?: string;
+}
+
+/** `POST /check-tls`'s body, validated and judged by the same target policy as a port check. */
+export function parseTlsCheckRequest(body: unknown, callerIp: string | undefined, policy: CheckRequestPolicy): TlsCheckTarget {
+  const parsed = CheckTlsRequest.safeParse(body);
+  if (!parsed.success) {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new AppError('INVALID_REQUEST', 'the request body must be a JSON object such as {"host": "203.0.113.7", "port": 443}');
+    }
+    const [field] = parsed.error.issues[0]!.path;
+    if (field === 'port') throw new AppError('INVALID_PORT', 'port must be an integer from 1 to 65535');
+    throw new AppError('INVALID_IP', `${String(field)} must be a string holding an IPv4 or IPv6 address`);
+  }
+  const host = parseIpLiteral(parsed.data.host);
+  if (host === undefined) {
+    throw new AppError('INVALID_IP', `host must be a plain IPv4 or IPv6 address, got ${JSON.stringify(parsed.data.host)}`);
+  }
+  const given = parsed.data.expected_ip;
+  const expectedIp = given == null ? undefined : parseIpLiteral(given);
+  if (given != null && expectedIp === undefined) {
+    throw new AppError('INVALID_IP', `expected_ip must be a plain IPv4 or IPv6 address, got ${JSON.stringify(given)}`);
+  }
+  checkTarget(host, callerIp, policy);
+  return { host, port: parsed.data.port, ...(expectedIp !== undefined && { expectedIp }) };
+}
+
+/** Throws FORBIDDEN_TARGET for a host this checker must not connect to. */
+function checkTarget(host: string, callerIp: string | undefined, policy: CheckRequestPolicy): void {
   if (policy.selfCheckOnly && host !== (callerIp && parseIpLiteral(callerIp))) {
     throw new AppError(
       'FORBIDDEN_TARGET',
@@ -47,8 +85,6 @@ export function parseCheckRequest(body: unknown, callerIp: string | undefined, p
       `${host} is not a public address (private, loopback, reserved or documentation range); only public addresses are checked`,
     );
   }
-  const { challenge } = parsed.data;
-  return { host, ports, ...(challenge != null && { challenge }) };
 }
 
 function toValidationError(body: unknown, error: z.ZodError): AppError {

@@ -34,6 +34,7 @@ export const errorHandler: ErrorRequestHandler = (error, _req, res, _next) => {
     res.destroy();
     return;
   }
+  res.set(appError.headers);
   if (appError.retryAfter !== undefined) res.set('Retry-After', String(appError.retryAfter));
   const body: ErrorResponse = { detail: { code: appError.code, message: appError.message } };
   res.status(appError.status).json(body);

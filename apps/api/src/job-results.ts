@@ -1,15 +1,13 @@
 import type { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ProbeOutcome, type ProbeJob } from '@port-checker/shared';
+import { resultMarginMs, type ProbeJob, type TlsProbeJob } from '@port-checker/shared';
 
-/** How long before the deadline missing results are read from the jobs themselves. */
-const LOOK_UP_MARGIN_MS = 1000;
-
-export type Finished = { ok: true; outcome: ProbeOutcome } | { ok: false; reason: string };
+/** `outcome` is the job's return value, as the worker wrote it: the caller parses it. */
+export type Finished = { ok: true; outcome: unknown } | { ok: false; reason: string };
 
 export interface ProbeJobToAdd {
   name: string;
-  data: ProbeJob;
+  data: ProbeJob | TlsProbeJob;
   opts: { jobId: string };
 }
 
@@ -45,8 +43,7 @@ export class JobResults {
     events.on('completed', ({ jobId, returnvalue }) => {
       // Every API process reads every completion; only its own are worth parsing.
       if (!this.inFlight.has(jobId)) return;
-      const parsed = ProbeOutcome.safeParse(returnvalue);
-      this.settle(jobId, parsed.success ? { ok: true, outcome: parsed.data } : { ok: false, reason: 'malformed result' });
+      this.settle(jobId, { ok: true, outcome: returnvalue });
     });
     events.on('failed', ({ jobId, failedReason }) => this.settle(jobId, { ok: false, reason: failedReason }));
   }
@@ -104,7 +101,8 @@ export class JobResults {
           throw error;
         }
       }
-      const lookUpAt = deadline - Math.min(LOOK_UP_MARGIN_MS, (deadline - Date.now()) / 4);
+      // After the probes have ended (`resultMarginMs` before the deadline), with time left for one round trip.
+      const lookUpAt = deadline - resultMarginMs(deadline - Date.now()) / 2;
       await settledOr(settled, lookUpAt);
       if (waiting()) {
         await this.lookUpMissing(ids.filter((id) => !finished.has(id)));
@@ -149,8 +147,7 @@ export class JobResults {
       if (err || !finishedOn) return;
       const id = missing[index]!;
       if (failedReason) return this.settle(id, { ok: false, reason: failedReason });
-      const parsed = ProbeOutcome.safeParse(safeJson(returnvalue));
-      if (parsed.success) this.settle(id, { ok: true, outcome: parsed.data });
+      this.settle(id, { ok: true, outcome: safeJson(returnvalue) });
     });
   }
 }

@@ -7,7 +7,9 @@ import {
   type Logger,
   type ProbeOutcome,
 } from '@port-checker/shared';
+import { LIMITS } from './budgets.js';
 import { CHECK_PORTS_PATH } from './check-ports.route.js';
+import { CHECK_TLS_PATH } from './check-tls.route.js';
 import { JOB_STATES, type PortChecker } from './port-checker.js';
 
 export interface ApiMetrics {
@@ -16,8 +18,7 @@ export interface ApiMetrics {
   record: RequestHandler;
 }
 
-/** Limits a request can be refused by; the rate limiter names the one in `res.locals.rateLimitedBy`. */
-const RATE_LIMITS = ['client', 'target'];
+const CHECK_PATHS: Record<string, string> = { [CHECK_PORTS_PATH]: 'ports', [CHECK_TLS_PATH]: 'tls' };
 
 /**
  * The API's metrics. Labels are route templates, methods, statuses, states and error codes:
@@ -39,24 +40,24 @@ export function createApiMetrics(checker: PortChecker, logger: Logger): ApiMetri
   );
   const checkRequests = counter(
     'port_checker_check_requests_total',
-    'POST /check-ports requests by outcome: ok, or the error code answered',
-    ['outcome'],
+    'Check requests by kind (ports: POST /check-ports, tls: POST /check-tls) and outcome: ok, or the error code answered',
+    ['kind', 'outcome'],
   );
   const checkDuration = histogram(
     'port_checker_check_duration_seconds',
-    'End-to-end time of valid check requests, from request to answer, by outcome',
-    ['outcome'],
+    'End-to-end time of valid check requests, from request to answer, by kind and outcome',
+    ['kind', 'outcome'],
   );
   const portsChecked = counter('port_checker_ports_checked_total', 'Ports answered in a 200, by state', ['state']);
   const rateLimited = counter(
     'port_checker_rate_limited_requests_total',
-    'Requests refused with 429, by the limit they hit',
+    'Requests refused with 429, by the limit they hit (budgets in ports per client, client network, target, target network; ports in flight per client)',
     ['limit'],
   );
   // Series that exist from the start, so that rate() and alerts see a 0 before the first event.
   for (const state of PortState.options) portsChecked.inc({ state }, 0);
-  for (const limit of RATE_LIMITS) rateLimited.inc({ limit }, 0);
-  checkRequests.inc({ outcome: 'ok' }, 0);
+  for (const limit of LIMITS) rateLimited.inc({ limit }, 0);
+  for (const kind of Object.values(CHECK_PATHS)) checkRequests.inc({ kind, outcome: 'ok' }, 0);
 
   // Read from Redis when scraped. If Redis does not answer, the series are left out of that
   // scrape (absent, not a stale or made-up 0), and the rest of the scrape still works.
@@ -95,18 +96,18 @@ export function createApiMetrics(checker: PortChecker, logger: Logger): ApiMetri
     const started = performance.now();
     res.once('close', () => {
       const seconds = (performance.now() - started) / 1000;
-      const isCheck = req.method === 'POST' && req.path === CHECK_PORTS_PATH;
+      const kind = req.method === 'POST' ? CHECK_PATHS[req.path] : undefined;
       const status = res.writableFinished ? String(res.statusCode) : 'aborted';
-      const labels = { route: routeOf(req, isCheck), method: req.method, status };
+      const labels = { route: routeOf(req, kind !== undefined), method: req.method, status };
       httpRequests.inc(labels);
       httpDuration.observe(labels, seconds);
       if (res.statusCode === 429) rateLimited.inc({ limit: String(res.locals.rateLimitedBy ?? 'client') });
-      if (!isCheck) return;
+      if (kind === undefined) return;
 
       const error = res.locals.error as AppError | undefined;
       const outcome = !res.writableFinished ? 'aborted' : (error?.code.toLowerCase() ?? 'ok');
-      checkRequests.inc({ outcome });
-      if (res.locals.check) checkDuration.observe({ outcome }, seconds);
+      checkRequests.inc({ kind, outcome });
+      if (res.locals.check) checkDuration.observe({ kind, outcome }, seconds);
       const outcomes = res.locals.outcomes as ReadonlyMap<number, ProbeOutcome> | undefined;
       if (outcome === 'ok') for (const { state } of outcomes?.values() ?? []) portsChecked.inc({ state });
     });
@@ -123,7 +124,7 @@ export function createApiMetrics(checker: PortChecker, logger: Logger): ApiMetri
 function routeOf(req: Request, isCheck: boolean): string {
   const route = req.route as { path?: unknown } | undefined;
   if (typeof route?.path === 'string') return `${req.baseUrl}${route.path}`;
-  return isCheck ? CHECK_PORTS_PATH : 'unmatched';
+  return isCheck ? req.path : 'unmatched';
 }
 
 /** GET /metrics in Prometheus' text format. */

@@ -1,8 +1,17 @@
 import { createRequire } from 'node:module';
 import { OpenAPIRegistry, OpenApiGeneratorV3, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { CheckPortsRequest, CheckPortsResponse, ErrorResponse, ErrorStatus, type ErrorCode } from '@port-checker/shared';
+import {
+  CheckPortsRequest,
+  CheckPortsResponse,
+  CheckTlsRequest,
+  CheckTlsResponse,
+  ErrorResponse,
+  ErrorStatus,
+  type ErrorCode,
+} from '@port-checker/shared';
 import { CHECK_PORTS_PATH } from './check-ports.route.js';
+import { CHECK_TLS_PATH } from './check-tls.route.js';
 import { ReadyResponse } from './readiness.route.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -43,13 +52,33 @@ export function createOpenApiDocument(): ReturnType<OpenApiGeneratorV3['generate
     summary: 'Check whether TCP ports of a host are reachable from the internet',
     description:
       'Probes every port at once with TCP connects (timeout, retries and delay as configured) and answers when all ' +
-      'have finished. Any answer other than 200 means: ask another checker.',
+      'have finished, within the deadline (7 s by default): a port whose retries would not fit is answered with what ' +
+      'its attempts found so far. Costs one port per unique port of the per-client budget (and, for someone else\'s ' +
+      'address, of the per-target budgets). Any answer other than 200 means: ask another checker.',
     // Either the token or nothing: an empty requirement keeps the token optional in the document.
     security: [{ [bearer.name]: [] }, {}],
     request: { body: { required: true, content: json(CheckPortsRequest, { provider_ip: '203.0.113.7', ports: [7466, 50800] }) } },
     responses: {
       200: { description: 'one result per unique port, keyed by the port number', content: json(CheckPortsResponse) },
       ...errorResponses(checkCodes),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: CHECK_TLS_PATH,
+    summary: "Check a TLS service's certificate as a client on the internet would see it",
+    description:
+      'One TLS handshake from a worker: valid when it completes in time, the chain verifies against the trust store ' +
+      "(Node's CAs plus NODE_EXTRA_CA_CERTS), the certificate has not expired and, if given, expected_ip is among its " +
+      'IP subject alternative names. Nothing is sent after the handshake. Costs one port of the budgets.',
+    security: [{ [bearer.name]: [] }, {}],
+    request: { body: { required: true, content: json(CheckTlsRequest, { host: '203.0.113.7', port: 443, expected_ip: '203.0.113.7' }) } },
+    responses: {
+      200: {
+        description: 'the verdict; `valid: false` with a reason is still a 200',
+        content: json(CheckTlsResponse, { valid: true, error: null, peer: '203.0.113.7:443', not_after: '2027-03-01T12:00:00.000Z' }),
+      },
+      ...errorResponses(checkCodes.filter((code) => code !== 'TOO_MANY_PORTS')),
     },
   });
   registry.registerPath({

@@ -1,23 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { z } from 'zod';
 import {
   AppError,
   RETRY_AFTER_SECONDS,
   patientConnection,
   PROBE_JOB_NAME,
   probeJobOptions,
+  ProbeOutcome,
+  resultMarginMs,
+  TLS_PROBE_JOB_NAME,
+  TlsProbeOutcome,
   type ProbeJob,
-  type ProbeOutcome,
   type Logger,
   type ProbeSettings,
+  type TlsProbeJob,
 } from '@port-checker/shared';
-import { JobResults } from './job-results.js';
+import { JobResults, type Finished, type WantedProbe } from './job-results.js';
 import { OverloadGuard, type OverloadLimits } from './overload-guard.js';
 
 export interface PortChecker {
   /** Probes `ports` of `host` through the workers; one outcome per port, or an AppError. */
   check(host: string, ports: readonly number[], options?: CheckOptions): Promise<Map<number, ProbeOutcome>>;
+  /** One TLS handshake with `host:port` through a worker; the outcome, or an AppError. */
+  checkTls(host: string, port: number, expectedIp?: string): Promise<TlsProbeOutcome>;
   /** Jobs this process waits on right now (shared probes count once). */
   readonly pending: number;
   /** True once `drain` has been called. */
@@ -50,8 +57,6 @@ export interface PortCheckerOptions {
   overload: OverloadLimits;
   logger: Logger;
 }
-
-/** What a 503 asks the caller to wait when Redis does not answer. */
 
 export async function createPortChecker(options: PortCheckerOptions): Promise<PortChecker> {
   const { redis, redisUrl, queueName, probe, deadlineMs, eventsMaxLen, overload, logger } = options;
@@ -99,18 +104,25 @@ export async function createPortChecker(options: PortCheckerOptions): Promise<Po
       return (await queue.getJobCounts(...JOB_STATES)) as JobCounts;
     },
 
-    async check(host, ports, { challenge } = {}) {
-      if (draining) {
-        throw new AppError('SERVICE_UNAVAILABLE', 'this checker is shutting down; ask another or try again shortly', {
-          retryAfter: RETRY_AFTER_SECONDS,
-        });
-      }
-      const release = guard.admit(ports.length);
-      try {
-        return await checkAdmitted(host, ports, challenge);
-      } finally {
-        release();
-      }
+    check(host, ports, { challenge } = {}) {
+      return admitted(ports.length, () => checkAdmitted(host, ports, challenge));
+    },
+
+    checkTls(host, port, expectedIp) {
+      return admitted(1, async () => {
+        const requestId = randomUUID();
+        const deadline = Date.now() + deadlineMs;
+        const data: TlsProbeJob = {
+          host,
+          port,
+          ...(expectedIp !== undefined && { expectedIp }),
+          timeoutMs: probe.timeoutMs,
+          deadline: deadline - resultMarginMs(deadlineMs),
+        };
+        const key = `tls ${host} ${port} ${expectedIp ?? ''}`;
+        const [result] = await waitFor([{ key, job: { name: TLS_PROBE_JOB_NAME, data, opts: { jobId: `${requestId}-tls-${port}` } } }], deadline);
+        return outcomeOf(result, TlsProbeOutcome);
+      });
     },
 
     async close() {
@@ -120,16 +132,36 @@ export async function createPortChecker(options: PortCheckerOptions): Promise<Po
     },
   };
 
+  async function admitted<T>(jobs: number, run: () => Promise<T>): Promise<T> {
+    if (draining) {
+      throw new AppError('SERVICE_UNAVAILABLE', 'this checker is shutting down; ask another or try again shortly', {
+        retryAfter: RETRY_AFTER_SECONDS,
+      });
+    }
+    const release = guard.admit(jobs);
+    try {
+      return await run();
+    } finally {
+      release();
+    }
+  }
+
   async function checkAdmitted(host: string, ports: readonly number[], challenge?: string): Promise<Map<number, ProbeOutcome>> {
     const requestId = randomUUID();
     const deadline = Date.now() + deadlineMs;
     const probes = ports.map((port) => {
-      const data: ProbeJob = { host, port, deadline, ...probe, ...(challenge !== undefined && { challenge }) };
+      // The probe ends early enough for its result to be here by the deadline.
+      const data: ProbeJob = { host, port, deadline: deadline - resultMarginMs(deadlineMs), ...probe, ...(challenge !== undefined && { challenge }) };
       // A challenged probe answers for its own token only: it is never shared with another request's.
       const key = challenge === undefined ? `${host} ${port}` : `${host} ${port} ${challenge}`;
       return { key, job: { name: PROBE_JOB_NAME, data, opts: { jobId: `${requestId}-${port}` } } };
     });
-    const finished = await results.waitFor(probes, deadline, async (jobs) => {
+    const finished = await waitFor(probes, deadline);
+    return new Map(finished.map((result, index) => [ports[index]!, outcomeOf(result, ProbeOutcome)]));
+  }
+
+  function waitFor(probes: readonly WantedProbe[], deadline: number): Promise<Array<Finished | undefined>> {
+    return results.waitFor(probes, deadline, async (jobs) => {
       try {
         await queue.addBulk(jobs);
       } catch (cause) {
@@ -139,19 +171,19 @@ export async function createPortChecker(options: PortCheckerOptions): Promise<Po
         });
       }
     });
-
-    const outcomes = new Map<number, ProbeOutcome>();
-    for (const [index, result] of finished.entries()) {
-      if (!result?.ok) {
-        // The worker's reason goes to the log, not to the caller.
-        const why = result ? 'a probe failed' : 'not every probe finished before the deadline';
-        throw new AppError('CHECK_FAILED', `could not check every port: ${why}; try again or ask another checker`, {
-          retryAfter: RETRY_AFTER_SECONDS,
-          ...(result && { cause: new Error(result.reason) }),
-        });
-      }
-      outcomes.set(ports[index]!, result.outcome);
-    }
-    return outcomes;
   }
+}
+
+/**
+ * A probe's outcome, or CHECK_FAILED: no worker took it up in time, it failed, or its result is
+ * not what this version understands. The worker's reason goes to the log, not to the caller.
+ */
+function outcomeOf<T>(result: Finished | undefined, schema: z.ZodType<T>): T {
+  const parsed = result?.ok ? schema.safeParse(result.outcome) : undefined;
+  if (parsed?.success) return parsed.data;
+  const why = !result ? 'not every probe finished before the deadline' : result.ok ? 'a probe gave a malformed result' : 'a probe failed';
+  throw new AppError('CHECK_FAILED', `could not check every port: ${why}; try again or ask another checker`, {
+    retryAfter: RETRY_AFTER_SECONDS,
+    ...(result && !result.ok && { cause: new Error(result.reason) }),
+  });
 }

@@ -6,7 +6,7 @@ import { failFastOptions, idempotent, runShutdownSteps, type Config, type Logger
 import { createApp } from './app.js';
 import { createApiMetrics, type ApiMetrics } from './metrics.js';
 import { createPortChecker, type PortChecker } from './port-checker.js';
-import { createRateLimits } from './rate-limits.js';
+import { createBudgets } from './budgets.js';
 
 export interface RunningApi {
   server: Server;
@@ -50,7 +50,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     metrics,
     queueName: config.queueName,
     security: config.security,
-    limits: createRateLimits(redis, config.security, `port-checker:${config.queueName}`),
+    budgets: createBudgets(redis, config.security.budgets, `port-checker:${config.queueName}`, config.deadlineMs),
   });
   if (config.security.trustProxy === true) {
     logger.warn('PORT_CHECKER_TRUST_PROXY=true: any client can choose its address with X-Forwarded-For');

@@ -5,11 +5,22 @@ import { probeTcp, type TcpProbeResult } from './probe-tcp.js';
 export type AttemptListener = (result: TcpProbeResult, attempt: number, target: { host: string; port: number }) => void;
 
 export interface CheckPortOptions extends ProbeSettings {
-  /** Ends the retries early, e.g. when the request's deadline has passed. */
-  signal?: AbortSignal;
+  /** Epoch ms by which the probe ends: no attempt runs past it, and none starts too close to it. */
+  deadline?: number;
   onAttempt?: AttemptListener;
   /** Token an open port must send back to count as verified; see `probeTcp`. */
   challenge?: string | undefined;
+}
+
+/**
+ * The shortest attempt worth making (or the timeout, if shorter): a connect across the internet
+ * is answered within a few hundred ms, so an attempt cut shorter than this by the deadline would
+ * report `filtered` for a port that is merely far away.
+ */
+export const SHORTEST_ATTEMPT_MS = 1000;
+
+export function shortestAttemptMs(timeoutMs: number): number {
+  return Math.min(timeoutMs, SHORTEST_ATTEMPT_MS);
 }
 
 /**
@@ -17,19 +28,22 @@ export interface CheckPortOptions extends ProbeSettings {
  * A refusal is final, as in nmap (a reset settles it), unless `retryRefused` is set;
  * timeouts and unreachable errors are retried. An open port is final whether or not it answers
  * a challenge: whatever holds the port now would hold it on the next attempt too.
+ *
+ * Every attempt ends by `deadline`, and a retry that could not get its shortest useful time
+ * before it is not made: the port is answered with what its attempts found so far (e.g.
+ * `filtered` after 1 attempt), which the caller can still use, rather than not at all.
  */
 export async function checkPort(host: string, port: number, options: CheckPortOptions): Promise<ProbeOutcome> {
-  const { retries, retryDelayMs, timeoutMs, retryRefused, signal, onAttempt, challenge } = options;
-  const abortable = signal ? { signal } : {};
+  const { retries, retryDelayMs, timeoutMs, retryRefused, deadline = Infinity, onAttempt, challenge } = options;
+  // Also ends a challenge's wait for its token at the deadline.
+  const signal = Number.isFinite(deadline) ? AbortSignal.timeout(Math.max(0, deadline - Date.now())) : undefined;
   for (let attempts = 1; ; attempts += 1) {
-    const result = await probeTcp(host, port, { timeoutMs, challenge, ...abortable });
+    const attemptMs = Math.max(1, Math.min(timeoutMs, deadline - Date.now()));
+    const result = await probeTcp(host, port, { timeoutMs: attemptMs, challenge, ...(signal && { signal }) });
     onAttempt?.(result, attempts, { host, port });
     const final = result.state === 'open' || (result.state === 'closed' && !retryRefused);
-    if (final || attempts >= retries || signal?.aborted) return { ...result, attempts };
-    try {
-      await sleep(retryDelayMs, undefined, abortable);
-    } catch {
-      return { ...result, attempts }; // the deadline passed while waiting to retry
-    }
+    const retryFits = Date.now() + retryDelayMs + shortestAttemptMs(timeoutMs) <= deadline;
+    if (final || attempts >= retries || !retryFits) return { ...result, attempts };
+    await sleep(retryDelayMs);
   }
 }

@@ -32,12 +32,14 @@ export function createWorkerMetrics(): WorkerMetrics {
     'Jobs dropped without probing, by reason (deadline: it had passed when the job was taken)',
     ['reason'],
   );
+  const tlsProbes = counter('port_checker_tls_probes_total', 'TLS checks finished, by whether the certificate was valid', ['valid']);
   // Series that exist from the start, so that rate() and alerts see a 0 before the first event.
   for (const state of PortState.options) {
     probes.inc({ state }, 0);
     attempts.inc({ state }, 0);
   }
   for (const reason of DROP_REASONS) dropped.inc({ reason }, 0);
+  for (const valid of ['true', 'false']) tlsProbes.inc({ valid }, 0);
 
   return {
     registry,
@@ -50,6 +52,7 @@ export function createWorkerMetrics(): WorkerMetrics {
         duration.observe({ state: outcome.state }, durationMs / 1000);
         attemptsPerProbe.observe(outcome.attempts);
       },
+      onTlsProbeEnd: ({ valid }) => tlsProbes.inc({ valid: String(valid) }),
       onDropped: (reason) => dropped.inc({ reason }),
     },
   };

@@ -1,7 +1,16 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { z } from 'zod';
-import { isAllowedTarget, ProbeJob, type Logger, type ProbeOutcome } from '@port-checker/shared';
-import { checkPort, type AttemptListener } from './check-port.js';
+import {
+  isAllowedTarget,
+  ProbeJob,
+  TLS_PROBE_JOB_NAME,
+  TlsProbeJob,
+  type Logger,
+  type ProbeOutcome,
+  type TlsProbeOutcome,
+} from '@port-checker/shared';
+import { checkPort, shortestAttemptMs, type AttemptListener } from './check-port.js';
+import { probeTls } from './probe-tls.js';
 
 /** Why a job was dropped without probing. */
 export const DROP_REASONS = ['malformed', 'forbidden_target', 'deadline'] as const;
@@ -12,6 +21,7 @@ export interface ProbeHooks {
   onAttempt?: AttemptListener;
   onProbeStart?: () => void;
   onProbeEnd?: (outcome: ProbeOutcome, durationMs: number) => void;
+  onTlsProbeEnd?: (outcome: TlsProbeOutcome, durationMs: number) => void;
   /** Called when a job is dropped without probing. */
   onDropped?: (reason: DropReason) => void;
 }
@@ -21,37 +31,60 @@ export interface ProbeProcessorOptions extends ProbeHooks {
   logger: Logger;
 }
 
-/** Adapts `checkPort` to BullMQ: validates the job, honours its deadline, returns the outcome. */
+/**
+ * Adapts `checkPort` and `probeTls` to BullMQ: validates the job, checks its target, honours its
+ * deadline, returns the outcome.
+ */
 export function createProbeProcessor(options: ProbeProcessorOptions) {
-  const { allowLocalIps, logger, onAttempt, onProbeStart, onProbeEnd, onDropped } = options;
-  return async function processProbe(job: Job): Promise<ProbeOutcome> {
-    const parsed = ProbeJob.safeParse(job.data);
+  const { allowLocalIps, logger, onAttempt, onProbeStart, onProbeEnd, onTlsProbeEnd, onDropped } = options;
+
+  /** Parses the job, and refuses what must not be probed or can no longer be in time. */
+  function admit<T extends { host: string; deadline: number; timeoutMs: number }>(job: Job, schema: z.ZodType<T>): T {
+    const parsed = schema.safeParse(job.data);
     if (!parsed.success) {
       onDropped?.('malformed');
       throw new UnrecoverableError(`malformed probe job: ${z.prettifyError(parsed.error)}`);
     }
-    const { host, port, deadline, ...settings } = parsed.data;
+    const { host, deadline, timeoutMs } = parsed.data;
     // The API checks the target policy before enqueueing; checking again here means a job
     // written into Redis by anyone else still cannot reach a private network.
     if (!isAllowedTarget(host, allowLocalIps)) {
       onDropped?.('forbidden_target');
       throw new UnrecoverableError(`target ${host} is not a public address`);
     }
-    const remainingMs = deadline - Date.now();
-    if (remainingMs <= 0) {
+    // Taken up too late for one useful attempt: the API answers CHECK_FAILED for it, rather
+    // than a `filtered` that only says this worker was late.
+    if (deadline - Date.now() < shortestAttemptMs(timeoutMs)) {
       onDropped?.('deadline');
-      throw new UnrecoverableError('deadline passed before the probe started; nobody waits for its result');
+      throw new UnrecoverableError('deadline passed before the probe could start; nobody waits for its result');
     }
-    const signal = AbortSignal.timeout(remainingMs);
-    // A child logger per job: its id, never its whole payload.
-    const log = logger.child({ jobId: job.id });
+    return parsed.data;
+  }
+
+  async function processPortProbe(job: Job): Promise<ProbeOutcome> {
+    const { host, port, ...settings } = admit(job, ProbeJob);
     const started = performance.now();
     onProbeStart?.();
-    const outcome = await checkPort(host, port, { ...settings, signal, ...(onAttempt && { onAttempt }) });
+    const outcome = await checkPort(host, port, { ...settings, ...(onAttempt && { onAttempt }) });
     const durationMs = performance.now() - started;
     onProbeEnd?.(outcome, durationMs);
-    log.debug({ state: outcome.state, attempts: outcome.attempts, durationMs: Math.round(durationMs) }, 'probe finished');
+    // Its id, never its whole payload.
+    logger.debug({ jobId: job.id, state: outcome.state, attempts: outcome.attempts, durationMs: Math.round(durationMs) }, 'probe finished');
     return outcome;
+  }
+
+  async function processTlsProbe(job: Job): Promise<TlsProbeOutcome> {
+    const { host, port, expectedIp, timeoutMs, deadline } = admit(job, TlsProbeJob);
+    const started = performance.now();
+    const outcome = await probeTls(host, port, { timeoutMs: Math.min(timeoutMs, deadline - Date.now()), expectedIp });
+    const durationMs = performance.now() - started;
+    onTlsProbeEnd?.(outcome, durationMs);
+    logger.debug({ jobId: job.id, valid: outcome.valid, durationMs: Math.round(durationMs) }, 'tls probe finished');
+    return outcome;
+  }
+
+  return function processProbe(job: Job): Promise<ProbeOutcome | TlsProbeOutcome> {
+    return job.name === TLS_PROBE_JOB_NAME ? processTlsProbe(job) : processPortProbe(job);
   };
 }
 
@@ -61,6 +94,7 @@ export function combineHooks(...list: ProbeHooks[]): ProbeHooks {
     onAttempt: (...args) => list.forEach((hooks) => hooks.onAttempt?.(...args)),
     onProbeStart: () => list.forEach((hooks) => hooks.onProbeStart?.()),
     onProbeEnd: (...args) => list.forEach((hooks) => hooks.onProbeEnd?.(...args)),
+    onTlsProbeEnd: (...args) => list.forEach((hooks) => hooks.onTlsProbeEnd?.(...args)),
     onDropped: (reason) => list.forEach((hooks) => hooks.onDropped?.(reason)),
   };
 }

@@ -6,7 +6,7 @@ import { createProbeProcessor, type ProbeHooks } from './probe.processor.js';
  * A worker that dies mid-probe (killed, out of memory, its host lost) stops renewing the locks
  * of the jobs it holds. With BullMQ's defaults (30 s locks, a stalled-job check every 30 s)
  * another worker would take those jobs up only after 30 to 60 s, long after the request's
- * deadline (23 s by default) has made them useless. A 5 s lock, renewed every 2.5 s, and a
+ * deadline (7 s by default) has made them useless. A 5 s lock, renewed every 2.5 s, and a
  * check every 2 s hand them to another worker within about 7 s. A probe is one TCP connect, so
  * the price of a short lock, a probe run twice when an event loop stalls past a renewal, is
  * harmless. A job that stalls a second time is failed rather than retried: it is likely what

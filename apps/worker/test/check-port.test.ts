@@ -53,16 +53,35 @@ describe('checkPort', () => {
     expect(result).toMatchObject({ state: 'open', attempts: 2 });
   });
 
-  it('gives up when the signal aborts, without waiting out the retries', async () => {
+  it('ends an attempt at the deadline, without waiting out the timeout or the retries', async () => {
     const filtered = await filteredPorts(1);
     listeners.push(filtered);
     const started = performance.now();
     const result = await checkPort('127.0.0.1', filtered.ports[0]!, {
       ...settings,
       timeoutMs: 10_000,
-      signal: AbortSignal.timeout(100),
+      deadline: Date.now() + 300,
     });
     expect(result).toMatchObject({ state: 'filtered', attempts: 1 });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(250);
     expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('makes no retry that would not get its shortest useful time before the deadline', async () => {
+    const filtered = await filteredPorts(1);
+    listeners.push(filtered);
+    // Defaults of the service: 5 s attempts, 1 s apart; the deadline leaves room for one attempt
+    // and the delay, but not for a second attempt of at least SHORTEST_ATTEMPT_MS.
+    const timeoutMs = 400;
+    const started = performance.now();
+    const result = await checkPort('127.0.0.1', filtered.ports[0]!, {
+      retries: 3,
+      retryDelayMs: 200,
+      timeoutMs,
+      retryRefused: false,
+      deadline: Date.now() + timeoutMs + 200 + 300,
+    });
+    expect(result).toMatchObject({ state: 'filtered', attempts: 1, error: 'Connection timed out' });
+    expect(performance.now() - started).toBeLessThan(850); // a retry would end after 900 ms
   });
 });

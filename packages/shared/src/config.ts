@@ -25,7 +25,8 @@ const Env = z.object({
   PORT_CHECK_TIMEOUT: seconds.max(60).default(5),
   PORT_CHECK_RETRY_REFUSED: flag.default(false),
   PORT_CHECK_MAX_PORTS: z.coerce.number().int().min(1).max(65535).default(128),
-  PORT_CHECK_DEADLINE: seconds.max(600).optional(),
+  // Fits today's provider, which gives each request 8 s (README "Deadline and retries").
+  PORT_CHECK_DEADLINE: seconds.max(600).default(7),
   PORT_CHECK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(256),
 
   // Overload and slow clients (see the README's "Reliability" section for the reasoning).
@@ -42,9 +43,14 @@ const Env = z.object({
     .string()
     .regex(/^[\w.~+/-]{16,}=*$/, 'at least 16 characters of A-Z a-z 0-9 - . _ ~ + / (a Bearer token)')
     .optional(),
-  PORT_CHECKER_RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(60),
+  // Budgets count ports (README "Budgets"): 300 lets a provider start twice a minute (2 × 102 ports).
+  PORT_CHECKER_RATE_LIMIT_PORTS: z.coerce.number().int().min(0).default(300),
+  PORT_CHECKER_RATE_LIMIT_PORTS_IPV6_56: z.coerce.number().int().min(0).optional(),
+  PORT_CHECKER_RATE_LIMIT_PORTS_IPV6_48: z.coerce.number().int().min(0).optional(),
   PORT_CHECKER_RATE_LIMIT_WINDOW: z.coerce.number().int().min(1).max(86_400).default(60),
-  PORT_CHECKER_TARGET_RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(1000),
+  PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: z.coerce.number().int().min(0).default(128),
+  PORT_CHECKER_TARGET_RATE_LIMIT_PORTS: z.coerce.number().int().min(0).default(1000),
+  PORT_CHECKER_TARGET_NETWORK_RATE_LIMIT_PORTS: z.coerce.number().int().min(0).default(4000),
   PORT_CHECKER_SELF_CHECK_ONLY: flag.default(false),
   PORT_CHECKER_TRUST_PROXY: z.string().transform(parseTrustProxy).default(false),
   PORT_CHECKER_CORS_ORIGINS: z.string().transform(parseCorsOrigins).default('*'),
@@ -54,6 +60,15 @@ const Env = z.object({
 
 /** Names of every variable the service reads: documentation is checked against this list. */
 export const ENV_VARIABLES: readonly string[] = Object.keys(Env.shape);
+
+/**
+ * Variables whose meaning changed under a new name. Set, they stop the start: silently ignoring
+ * `PORT_CHECKER_RATE_LIMIT_MAX=60` would turn an operator's limit of 60 requests into 300 ports.
+ */
+const RENAMED: Record<string, string> = {
+  PORT_CHECKER_RATE_LIMIT_MAX: 'PORT_CHECKER_RATE_LIMIT_PORTS (it counts ports now, not requests)',
+  PORT_CHECKER_TARGET_RATE_LIMIT_MAX: 'PORT_CHECKER_TARGET_RATE_LIMIT_PORTS',
+};
 
 /** What Express's `trust proxy` takes: all or nothing, a hop count, or the proxies' addresses and subnets. */
 export type TrustProxy = boolean | number | string[];
@@ -115,7 +130,7 @@ export interface Config {
   readonly redisUrl: string;
   readonly probe: ProbeSettings;
   readonly maxPorts: number;
-  /** How long the API waits for a request's probes before answering CHECK_FAILED. */
+  /** How long the API waits for a request's probes; probes end early enough to be answered by then. */
   readonly deadlineMs: number;
   readonly workerConcurrency: number;
   /** Entries kept in the queue's event stream: about four per job, so size it for the peak burst. */
@@ -129,17 +144,29 @@ export interface Config {
 }
 
 export interface SecuritySettings {
-  /** Required as `Authorization: Bearer …` on /check-ports when set. */
+  /** Required as `Authorization: Bearer <token>` on the check routes when set. */
   readonly apiToken: string | undefined;
-  /** Requests per client per window; 0: no limit. */
-  readonly clientRateLimit: number;
-  /** Ports per target per window; 0: no limit. */
-  readonly targetRateLimit: number;
-  readonly rateLimitWindowSeconds: number;
+  readonly budgets: Budgets;
   /** Only the caller's own address may be checked. */
   readonly selfCheckOnly: boolean;
   readonly trustProxy: TrustProxy;
   readonly corsOrigins: '*' | readonly string[];
+}
+
+/** Ports a check may cost, per window, by whom; 0 turns one off. A TLS check costs one port. */
+export interface Budgets {
+  readonly windowSeconds: number;
+  /** Per client: an IPv4 address or an IPv6 /64. */
+  readonly clientPorts: number;
+  /** Per IPv6 /56 and /48 of clients, so rotating /64s buys a bounded multiple only. */
+  readonly clientPortsPer56: number;
+  readonly clientPortsPer48: number;
+  /** Ports one client has being checked at once (in every API replica together). */
+  readonly clientPortsInFlight: number;
+  /** Per target address (an IPv6 /64), charged only for checks of someone else's address. */
+  readonly targetPorts: number;
+  /** Per target network: IPv4 /24, IPv6 /48. */
+  readonly targetNetworkPorts: number;
 }
 
 export class ConfigError extends Error {
@@ -152,12 +179,23 @@ export class ConfigError extends Error {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const renamed = Object.keys(RENAMED).filter((name) => name in present);
+  if (renamed.length > 0) {
+    throw new ConfigError(`renamed variables: ${renamed.map((name) => `${name} is now ${RENAMED[name]}`).join('; ')}`);
+  }
   const parsed = Env.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  const inFlight = e.PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT;
+  if (inFlight > 0 && inFlight < e.PORT_CHECK_MAX_PORTS) {
+    throw new ConfigError(
+      `invalid configuration: PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT (${inFlight}) must be 0 or at least ` +
+        `PORT_CHECK_MAX_PORTS (${e.PORT_CHECK_MAX_PORTS}), or a request of that many ports could never run`,
+    );
+  }
   const probe: ProbeSettings = {
     retries: e.PORT_CHECK_RETRIES,
     retryDelayMs: Math.round(e.PORT_CHECK_RETRY_DELAY * 1000),
@@ -173,10 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     probe: Object.freeze(probe),
     maxPorts: e.PORT_CHECK_MAX_PORTS,
-    deadlineMs:
-      e.PORT_CHECK_DEADLINE !== undefined
-        ? Math.round(e.PORT_CHECK_DEADLINE * 1000)
-        : defaultDeadlineMs(probe),
+    deadlineMs: Math.round(e.PORT_CHECK_DEADLINE * 1000),
     workerConcurrency: e.PORT_CHECK_WORKER_CONCURRENCY,
     eventsMaxLen: e.PORT_CHECK_EVENTS_MAX_LEN,
     overload: Object.freeze({ maxBacklog: e.PORT_CHECK_MAX_BACKLOG, maxInFlight: e.PORT_CHECKER_MAX_IN_FLIGHT }),
@@ -187,20 +222,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     security: Object.freeze({
       apiToken: e.PORT_CHECKER_API_TOKEN,
-      clientRateLimit: e.PORT_CHECKER_RATE_LIMIT_MAX,
-      targetRateLimit: e.PORT_CHECKER_TARGET_RATE_LIMIT_MAX,
-      rateLimitWindowSeconds: e.PORT_CHECKER_RATE_LIMIT_WINDOW,
+      budgets: Object.freeze({
+        windowSeconds: e.PORT_CHECKER_RATE_LIMIT_WINDOW,
+        clientPorts: e.PORT_CHECKER_RATE_LIMIT_PORTS,
+        clientPortsPer56: e.PORT_CHECKER_RATE_LIMIT_PORTS_IPV6_56 ?? 4 * e.PORT_CHECKER_RATE_LIMIT_PORTS,
+        clientPortsPer48: e.PORT_CHECKER_RATE_LIMIT_PORTS_IPV6_48 ?? 16 * e.PORT_CHECKER_RATE_LIMIT_PORTS,
+        clientPortsInFlight: e.PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT,
+        targetPorts: e.PORT_CHECKER_TARGET_RATE_LIMIT_PORTS,
+        targetNetworkPorts: e.PORT_CHECKER_TARGET_NETWORK_RATE_LIMIT_PORTS,
+      }),
       selfCheckOnly: e.PORT_CHECKER_SELF_CHECK_ONLY,
       trustProxy: e.PORT_CHECKER_TRUST_PROXY,
       corsOrigins: e.PORT_CHECKER_CORS_ORIGINS,
     }),
     workerMetricsPort: e.PORT_CHECK_WORKER_METRICS_PORT,
   });
-}
-
-/** Worst case of one port (every attempt times out, with the delays between) plus slack for the queue. */
-export function defaultDeadlineMs(probe: ProbeSettings): number {
-  return probe.retries * (probe.timeoutMs + probe.retryDelayMs) + 5000;
 }
 
 /**

@@ -24,12 +24,15 @@ export interface AppErrorOptions {
   cause?: unknown;
   /** Seconds; sent as `Retry-After`. */
   retryAfter?: number;
+  /** Sent with the answer, e.g. the RateLimit-* headers of the limit that refused. */
+  headers?: Record<string, string>;
 }
 
 export class AppError extends Error {
   override readonly name = 'AppError';
   readonly status: number;
   readonly retryAfter: number | undefined;
+  readonly headers: Record<string, string>;
 
   constructor(
     readonly code: ErrorCode,
@@ -39,5 +42,6 @@ export class AppError extends Error {
     super(message, { cause: options.cause });
     this.status = ErrorStatus[code];
     this.retryAfter = options.retryAfter;
+    this.headers = options.headers ?? {};
   }
 }

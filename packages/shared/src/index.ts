@@ -1,4 +1,5 @@
 export * from './check-ports.schema.js';
+export * from './check-tls.schema.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './logger.js';

@@ -9,16 +9,29 @@ import { parseIpLiteral } from './target-policy.js';
  * clearly instead of strangely.
  */
 export const PROBE_JOB_NAME = 'probe';
+export const TLS_PROBE_JOB_NAME = 'tls-probe';
+
+/**
+ * How long before the request's deadline a probe ends, so that its result travels back (worker →
+ * Redis → the API's event stream) in time: 500 ms, well above that trip's time under load (tens
+ * of ms), or a quarter of a deadline shorter than 2 s.
+ */
+export function resultMarginMs(deadlineMs: number): number {
+  return Math.min(500, deadlineMs / 4);
+}
+
+const IpLiteral = z.string().refine((host) => parseIpLiteral(host) === host, 'must be a canonical IP literal');
+/** Epoch milliseconds by which the probe must have ended: the request's deadline less `resultMarginMs`. */
+const Deadline = z.number().int().positive();
 
 export const ProbeJob = z.object({
-  host: z.string().refine((host) => parseIpLiteral(host) === host, 'must be a canonical IP literal'),
+  host: IpLiteral,
   port: Port,
   timeoutMs: z.number().int().positive(),
   retries: z.number().int().min(1),
   retryDelayMs: z.number().int().min(0),
   retryRefused: z.boolean(),
-  /** Epoch milliseconds after which nobody waits for the result any more. */
-  deadline: z.number().int().positive(),
+  deadline: Deadline,
   /** The token an open port must send back to count as verified; absent: connect only. */
   challenge: Challenge.optional(),
 });
@@ -34,6 +47,25 @@ export const ProbeOutcome = z.object({
   verifyError: z.string().nullable().optional(),
 });
 export type ProbeOutcome = z.infer<typeof ProbeOutcome>;
+
+/** One TLS handshake, for `POST /check-tls`. */
+export const TlsProbeJob = z.object({
+  host: IpLiteral,
+  port: Port,
+  /** Must be among the certificate's IP subject alternative names. */
+  expectedIp: IpLiteral.optional(),
+  timeoutMs: z.number().int().positive(),
+  deadline: Deadline,
+});
+export type TlsProbeJob = z.infer<typeof TlsProbeJob>;
+
+export const TlsProbeOutcome = z.object({
+  valid: z.boolean(),
+  error: z.string().nullable(),
+  /** The certificate's expiry, RFC 3339; null when no certificate was seen. */
+  notAfter: z.string().nullable(),
+});
+export type TlsProbeOutcome = z.infer<typeof TlsProbeOutcome>;
 
 /** Never more finished jobs than this are kept, however long their deadline. */
 export const FINISHED_JOBS_KEPT = 50_000;

@@ -18,8 +18,8 @@ describe('loadConfig', () => {
       overload: { maxBacklog: 20_000, maxInFlight: 1000 },
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 15_000, keepAliveTimeoutMs: 5000 },
     });
-    // RETRIES × (TIMEOUT + DELAY) + 5 s: inside the provider client's 30 s.
-    expect(config.deadlineMs).toBe(23_000);
+    // Inside today's provider's 8 s per request.
+    expect(config.deadlineMs).toBe(7000);
   });
 
   it('reads seconds as fractions and flags as words', () => {
@@ -63,22 +63,46 @@ describe('loadConfig: abuse protection', () => {
   it('is on by default where it costs a provider nothing', () => {
     expect(loadConfig({}).security).toEqual({
       apiToken: undefined,
-      clientRateLimit: 60,
-      targetRateLimit: 1000,
-      rateLimitWindowSeconds: 60,
+      budgets: {
+        windowSeconds: 60,
+        clientPorts: 300,
+        clientPortsPer56: 1200,
+        clientPortsPer48: 4800,
+        clientPortsInFlight: 128,
+        targetPorts: 1000,
+        targetNetworkPorts: 4000,
+      },
       selfCheckOnly: false,
       trustProxy: false,
       corsOrigins: '*',
     });
   });
 
-  it('turns a limit off with 0 and reads the window in whole seconds', () => {
+  it('turns a budget off with 0 and reads the window in whole seconds', () => {
     const { security } = loadConfig({
-      PORT_CHECKER_RATE_LIMIT_MAX: '0',
-      PORT_CHECKER_TARGET_RATE_LIMIT_MAX: '0',
+      PORT_CHECKER_RATE_LIMIT_PORTS: '0',
+      PORT_CHECKER_TARGET_RATE_LIMIT_PORTS: '0',
       PORT_CHECKER_RATE_LIMIT_WINDOW: '1',
     });
-    expect(security).toMatchObject({ clientRateLimit: 0, targetRateLimit: 0, rateLimitWindowSeconds: 1 });
+    expect(security.budgets).toMatchObject({ clientPorts: 0, clientPortsPer56: 0, clientPortsPer48: 0, targetPorts: 0, windowSeconds: 1 });
+  });
+
+  it('sizes the IPv6 network budgets of clients from the per-client one unless they are set', () => {
+    expect(loadConfig({ PORT_CHECKER_RATE_LIMIT_PORTS: '100' }).security.budgets).toMatchObject({ clientPortsPer56: 400, clientPortsPer48: 1600 });
+    expect(loadConfig({ PORT_CHECKER_RATE_LIMIT_PORTS_IPV6_48: '50' }).security.budgets.clientPortsPer48).toBe(50);
+  });
+
+  it.each(['PORT_CHECKER_RATE_LIMIT_MAX', 'PORT_CHECKER_TARGET_RATE_LIMIT_MAX'])(
+    'stops at %s, whose meaning changed, naming the variable that replaced it',
+    (name) => {
+      expect(() => loadConfig({ [name]: '60' })).toThrow(ConfigError);
+      expect(() => loadConfig({ [name]: '60' })).toThrow(new RegExp(`${name} is now PORT_CHECKER_\\w+_PORTS`));
+    },
+  );
+
+  it('refuses a cap on ports in flight below the ports one request may ask for', () => {
+    expect(() => loadConfig({ PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '100' })).toThrow(/PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT \(100\) must be 0 or at least PORT_CHECK_MAX_PORTS \(128\)/);
+    expect(loadConfig({ PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '0' }).security.budgets.clientPortsInFlight).toBe(0);
   });
 
   it.each([
@@ -105,10 +129,12 @@ describe('loadConfig: abuse protection', () => {
   it.each([
     ['PORT_CHECKER_API_TOKEN', 'short'],
     ['PORT_CHECKER_API_TOKEN', 'has spaces in it, sixteen+'],
-    ['PORT_CHECKER_RATE_LIMIT_MAX', '-1'],
+    ['PORT_CHECKER_RATE_LIMIT_PORTS', '-1'],
     ['PORT_CHECKER_RATE_LIMIT_WINDOW', '0'],
     ['PORT_CHECKER_RATE_LIMIT_WINDOW', '1.5'],
-    ['PORT_CHECKER_TARGET_RATE_LIMIT_MAX', 'lots'],
+    ['PORT_CHECKER_TARGET_RATE_LIMIT_PORTS', 'lots'],
+    ['PORT_CHECKER_TARGET_NETWORK_RATE_LIMIT_PORTS', '1.5'],
+    ['PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT', '-1'],
     ['PORT_CHECKER_SELF_CHECK_ONLY', 'maybe'],
     ['PORT_CHECKER_TRUST_PROXY', 'proxy.example.com'],
     ['PORT_CHECKER_TRUST_PROXY', '10.0.0.0/33'],

@@ -1,0 +1,28 @@
+import { Router } from 'express';
+import type { CheckTlsResponse } from '@port-checker/shared';
+import type { Budgets } from './budgets.js';
+import { callerAddress } from './caller-address.js';
+import { parseTlsCheckRequest, type CheckRequestPolicy } from './check-request.js';
+import type { PortChecker } from './port-checker.js';
+
+export const CHECK_TLS_PATH = '/check-tls';
+
+/** Today's Golem provider verifies its HTTPS certificate here after its ports. A TLS check costs one port. */
+export function checkTlsRouter(checker: PortChecker, policy: CheckRequestPolicy, budgets: Budgets): Router {
+  const router = Router();
+  router.post(CHECK_TLS_PATH, async (req, res) => {
+    const client = callerAddress(req);
+    const { host, port, expectedIp } = parseTlsCheckRequest(req.body, client, policy);
+    res.locals.check = { target: host, ports: 1, tls: true };
+    const outcome = await budgets.spend(res, { client, target: host, ports: 1 }, () => checker.checkTls(host, port, expectedIp));
+    res.locals.check.valid = outcome.valid;
+    const body: CheckTlsResponse = {
+      valid: outcome.valid,
+      error: outcome.error,
+      peer: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
+      not_after: outcome.notAfter,
+    };
+    res.json(body);
+  });
+  return router;
+}
