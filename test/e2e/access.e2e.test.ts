@@ -62,6 +62,26 @@ describe('PORT_CHECKER_API_TOKEN', () => {
     expect(right.status).toBe(400); // past the token: the body is read, and it is not JSON
   });
 
+  it("charges each refusal one port of the caller's budget, so that guessing is not free: past it, 429", async () => {
+    const { check } = await start({ PORT_CHECKER_API_TOKEN: TOKEN, PORT_CHECKER_RATE_LIMIT_PORTS: '3', PORT_CHECKER_TRUST_PROXY: 'loopback' }, 0);
+    const guess = (client: string) => check({ ports: [7466] }, { headers: { authorization: 'Bearer wrong-guess-0123456789', 'x-forwarded-for': client } });
+
+    const statuses = [];
+    for (let i = 0; i < 4; i += 1) statuses.push((await guess('198.51.100.20')).status);
+    const someoneElse = await guess('198.51.100.21');
+
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    expect(someoneElse.status).toBe(401);
+  });
+
+  it('logs repeated 401s of one client once at info, the rest at debug only', async () => {
+    const { check, apiLogs } = await start({ PORT_CHECKER_API_TOKEN: TOKEN }, 0);
+    for (let i = 0; i < 5; i += 1) await check({ ports: [7466] });
+
+    const refusals = apiLogs.lines.filter((line) => line.status === 401);
+    expect(refusals.map((line) => line.level)).toEqual([30, 20, 20, 20, 20]); // pino: 30 info, 20 debug
+  });
+
   it('leaves /health open', async () => {
     await start({ PORT_CHECKER_API_TOKEN: TOKEN }, 0);
     expect((await fetch(`${service.current.url}/health`)).status).toBe(200);

@@ -46,9 +46,9 @@ export function createApp({ checker, logger, policy, metrics, queueName, securit
   app.use(readinessRouter(checker, queueName));
   app.get('/metrics', serveMetrics(metrics.registry));
   app.use(docsRouter());
-  // The token before the body is read: a stranger without it costs no Redis round trip. Budgets
-  // are charged once the body says how many ports a check costs.
-  app.post([CHECK_PORTS_PATH, CHECK_TLS_PATH], requireApiToken(security.apiToken));
+  // The token before the body is read. Budgets are charged once the body says how many ports a
+  // check costs; a refusal for want of the token costs one.
+  app.post([CHECK_PORTS_PATH, CHECK_TLS_PATH], requireApiToken(security.apiToken, budgets));
   // Any content type is read as JSON: `curl -d` sends form encoding by default.
   app.use(express.json({ limit: '16kb', type: () => true }));
   app.use(checkPortsRouter(checker, policy, budgets));

@@ -32,6 +32,8 @@ export interface Budgets {
   charge(res: Response, check: ChargedCheck): Promise<Charge>;
   /** Runs a check charged to its budgets: one that ends in a 503 is given back, as if never asked. */
   spend<T>(res: Response, check: ChargedCheck, run: () => Promise<T>): Promise<T>;
+  /** Charges one port to the client's budgets for a request refused without a valid API token. */
+  chargeUnauthorized(res: Response, client: string): Promise<void>;
 }
 
 /**
@@ -119,52 +121,60 @@ export function createBudgets(redis: Redis, settings: BudgetSettings, keyPrefix:
   const window = settings.windowSeconds;
   const cap = settings.clientPortsInFlight;
   const counterKey = ({ limit, owner }: Counter): string => `${keyPrefix}:budget:${limit}:${owner}`;
+  const inFlightKey = (client: string): string => `${keyPrefix}:in-flight:${clientKey(client)}`;
   // A check's ports count as in flight until it ends, or at the latest a little after its deadline.
   const holdMs = deadlineMs + 1000;
   let sequence = 0;
+
+  /** Charges `ports` to `counters` and, when `inFlightCap` > 0, to the client's ports in flight; throws RATE_LIMITED. */
+  async function chargeCounters(res: Response, client: string, counters: Counter[], ports: number, inFlightCap: number, member: string): Promise<void> {
+    const keys = counters.map(counterKey);
+    if (inFlightCap > 0) keys.push(inFlightKey(client));
+    let reply: [number, number, number];
+    try {
+      reply = await scripts.chargeBudgets(keys.length, ...keys, ports, window, inFlightCap, member, holdMs, ...counters.map((c) => c.points));
+    } catch (cause) {
+      // Neither a 500 nor an unlimited pass.
+      throw new AppError('SERVICE_UNAVAILABLE', 'the rate limiter (Redis) is not reachable; try again shortly', {
+        cause,
+        retryAfter: RETRY_AFTER_SECONDS,
+      });
+    }
+    const [refused, used, ms] = reply;
+    const reset = Math.max(1, Math.ceil(ms / 1000));
+    if (refused > 0) {
+      const counter = counters[refused - 1] ?? { limit: 'client_in_flight', owner: clientKey(client), points: inFlightCap };
+      res.locals.rateLimitedBy = counter.limit;
+      throw new AppError('RATE_LIMITED', refusal(counter, used, ports, window, reset), {
+        retryAfter: reset,
+        headers: rateLimitHeaders(counter.points, counter.points - used, reset),
+      });
+    }
+    if (counters[0]?.limit === 'client') res.set(rateLimitHeaders(counters[0].points, counters[0].points - used, reset));
+  }
 
   const budgets: Budgets = {
     async charge(res, { client, target, ports }) {
       const counters = countersFor(settings, client, client === target ? undefined : target);
       if (counters.length === 0 && cap === 0) return { release: () => {}, refund: () => {} };
-      const keys = counters.map(counterKey);
-      const inFlightKey = `${keyPrefix}:in-flight:${clientKey(client)}`;
-      if (cap > 0) keys.push(inFlightKey);
       const member = `${process.pid}.${++sequence}.${Date.now()}`;
-
-      let reply: [number, number, number];
-      try {
-        reply = await scripts.chargeBudgets(keys.length, ...keys, ports, window, cap, member, holdMs, ...counters.map((c) => c.points));
-      } catch (cause) {
-        // Neither a 500 nor an unlimited pass.
-        throw new AppError('SERVICE_UNAVAILABLE', 'the rate limiter (Redis) is not reachable; try again shortly', {
-          cause,
-          retryAfter: RETRY_AFTER_SECONDS,
-        });
-      }
-      const [refused, used, ms] = reply;
-      const reset = Math.max(1, Math.ceil(ms / 1000));
-      if (refused > 0) {
-        const counter = counters[refused - 1];
-        const limit = counter?.points ?? cap;
-        res.locals.rateLimitedBy = counter?.limit ?? 'client_in_flight';
-        throw new AppError('RATE_LIMITED', refusal(counter ?? { limit: 'client_in_flight', owner: clientKey(client), points: cap }, used, ports, window, reset), {
-          retryAfter: reset,
-          headers: rateLimitHeaders(limit, limit - used, reset),
-        });
-      }
-      if (counters[0]?.limit === 'client') res.set(rateLimitHeaders(counters[0].points, counters[0].points - used, reset));
+      await chargeCounters(res, client, counters, ports, cap, member);
 
       const inFlightMember = `${ports}:${member}`;
       return {
         release() {
-          if (cap > 0) redis.zrem(inFlightKey, inFlightMember).catch(() => {}); // else it expires at the deadline
+          if (cap > 0) redis.zrem(inFlightKey(client), inFlightMember).catch(() => {}); // else it expires at the deadline
         },
         refund() {
-          const refundKeys = [...counters.map(counterKey), inFlightKey];
+          const refundKeys = [...counters.map(counterKey), inFlightKey(client)];
           scripts.refundBudgets(refundKeys.length, ...refundKeys, ports, inFlightMember).catch(() => {});
         },
       };
+    },
+
+    async chargeUnauthorized(res, client) {
+      const counters = countersFor(settings, client, undefined);
+      if (counters.length > 0) await chargeCounters(res, client, counters, 1, 0, '');
     },
 
     async spend(res, check, run) {

@@ -9,6 +9,7 @@ const QUIET_PATHS = new Set(['/health', '/ready', '/metrics']);
  * ended and how long it took. 5xx at error, 4xx at info, probes of the service itself at debug.
  */
 export function requestLogger(logger: Logger): RequestHandler {
+  const unauthorized = onceAMinute();
   return (req, res, next) => {
     const reqId = randomUUID();
     const started = performance.now();
@@ -30,8 +31,27 @@ export function requestLogger(logger: Logger): RequestHandler {
       };
       if (res.statusCode >= 500) logger.error(line, 'request failed');
       else if (QUIET_PATHS.has(req.path)) logger.debug(line, 'request');
+      // Someone guessing tokens would otherwise write a line per guess.
+      else if (res.statusCode === 401 && !unauthorized.first(String(line.client))) logger.debug(line, 'request');
       else logger.info(line, 'request');
     });
     next();
+  };
+}
+
+const MINUTE_MS = 60_000;
+/** Remembers at most this many clients a minute; past it, every 401 is a repeat. */
+const MAX_REMEMBERED = 10_000;
+
+/** Tells whether a key is seen for the first time this minute. */
+function onceAMinute(): { first(key: string): boolean } {
+  const seen = new Set<string>();
+  setInterval(() => seen.clear(), MINUTE_MS).unref();
+  return {
+    first(key) {
+      if (seen.has(key) || seen.size >= MAX_REMEMBERED) return false;
+      seen.add(key);
+      return true;
+    },
   };
 }
