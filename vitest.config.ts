@@ -13,7 +13,11 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['{apps,packages}/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    // `pnpm test` runs the first project; `pnpm test:soak` the long runs, apart.
+    projects: [
+      { extends: true, test: { name: 'tests', include: ['{apps,packages}/*/test/**/*.test.ts', 'test/**/*.test.ts'], exclude: ['test/soak/**'] } },
+      { extends: true, test: { name: 'soak', include: ['test/soak/**/*.test.ts'] } },
+    ],
     globalSetup: ['./test/support/global-setup.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],
     testTimeout: 30_000,

@@ -26,16 +26,18 @@ describe('logs', () => {
     ]);
   });
 
-  it("give each job a child logger of the worker's, and never write a job's payload", async () => {
+  it("carry the request's id from the API's line through the job ids to the worker's lines, and never a job's payload", async () => {
     service = await startService();
     open = await openPorts(2);
 
-    await service.check({ provider_ip: '127.0.0.1', ports: open.ports });
+    const answer = await service.check({ provider_ip: '127.0.0.1', ports: open.ports });
+    const requestId = answer.headers.get('x-request-id')!;
 
+    expect(checkLines(service)).toEqual([expect.objectContaining({ reqId: requestId, status: 200, outcome: 'ok' })]);
     const probeLines = service.workerLogs.lines.filter((line) => line.msg === 'probe finished');
     expect(probeLines).toHaveLength(2);
     for (const line of probeLines) {
-      expect(line).toMatchObject({ name: 'worker', jobId: expect.any(String), state: 'open', attempts: 1 });
+      expect(line).toMatchObject({ name: 'worker', jobId: expect.stringMatching(new RegExp(`^${requestId}-\\d+$`)), state: 'open', attempts: 1 });
     }
     const written = JSON.stringify(service.workerLogs.lines);
     for (const key of ['"data"', '"deadline"', '"timeoutMs"', '"retryRefused"']) expect(written).not.toContain(key);

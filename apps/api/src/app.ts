@@ -12,7 +12,7 @@ import { errorHandler, notFound } from './error-handler.js';
 import { serveMetrics, type ApiMetrics } from './metrics.js';
 import type { PortChecker } from './port-checker.js';
 import { readinessRouter } from './readiness.route.js';
-import { requestLogger } from './request-logger.js';
+import { observeRequests } from './request-observer.js';
 
 export interface AppDeps {
   checker: PortChecker;
@@ -36,8 +36,7 @@ export function createApp({ checker, logger, policy, metrics, queueName, securit
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', security.trustProxy);
-  app.use(metrics.record);
-  app.use(requestLogger(logger));
+  app.use(observeRequests(logger, metrics));
   app.use(helmet());
   app.use(cors({ origin: security.corsOrigins === '*' ? '*' : [...security.corsOrigins], exposedHeaders: EXPOSED_HEADERS }));
   app.get('/health', (_req, res) => {

@@ -4,6 +4,7 @@ import { callerAddress } from './caller-address.js';
 import type { Budgets } from './budgets.js';
 import { parseCheckRequest, type CheckRequestPolicy } from './check-request.js';
 import type { PortChecker } from './port-checker.js';
+import type { CheckRecord } from './request-record.js';
 
 export const CHECK_PORTS_PATH = '/check-ports';
 
@@ -12,15 +13,17 @@ export function checkPortsRouter(checker: PortChecker, policy: CheckRequestPolic
   router.post(CHECK_PORTS_PATH, async (req, res) => {
     const client = callerAddress(req);
     const { host, ports, challenge } = parseCheckRequest(req.body, client, policy);
-    res.locals.check = { target: host, ports: ports.length };
-    const check = { client, target: host, ports: ports.length };
-    const outcomes = await budgets.spend(res, check, () => checker.check(host, ports, { challenge }));
-    res.locals.outcomes = outcomes;
+    const record: CheckRecord = { kind: 'ports', target: host, ports: ports.length };
+    res.locals.check = record;
+    const outcomes = await budgets.spend(res, { client, target: host, ports: ports.length }, () =>
+      checker.check(host, ports, { challenge, requestId: res.locals.requestId }),
+    );
     const body = toResponse(host, outcomes, challenge !== undefined);
-    res.locals.check.accessible = Object.values(body.results).filter((result) => result.accessible).length;
-    if (challenge !== undefined) {
-      res.locals.check.verified = Object.values(body.results).filter((result) => result.verified).length;
-    }
+    const results = Object.values(body.results);
+    record.states = {};
+    for (const { state } of results) record.states[state] = (record.states[state] ?? 0) + 1;
+    record.accessible = results.filter((result) => result.accessible).length;
+    if (challenge !== undefined) record.verified = results.filter((result) => result.verified).length;
     res.json(body);
   });
   return router;

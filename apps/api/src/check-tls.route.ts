@@ -4,6 +4,7 @@ import type { Budgets } from './budgets.js';
 import { callerAddress } from './caller-address.js';
 import { parseTlsCheckRequest, type CheckRequestPolicy } from './check-request.js';
 import type { PortChecker } from './port-checker.js';
+import type { CheckRecord } from './request-record.js';
 
 export const CHECK_TLS_PATH = '/check-tls';
 
@@ -13,9 +14,12 @@ export function checkTlsRouter(checker: PortChecker, policy: CheckRequestPolicy,
   router.post(CHECK_TLS_PATH, async (req, res) => {
     const client = callerAddress(req);
     const { host, port, expectedIp } = parseTlsCheckRequest(req.body, client, policy);
-    res.locals.check = { target: host, ports: 1, tls: true };
-    const outcome = await budgets.spend(res, { client, target: host, ports: 1 }, () => checker.checkTls(host, port, expectedIp));
-    res.locals.check.valid = outcome.valid;
+    const record: CheckRecord = { kind: 'tls', target: host, ports: 1 };
+    res.locals.check = record;
+    const outcome = await budgets.spend(res, { client, target: host, ports: 1 }, () =>
+      checker.checkTls(host, port, { expectedIp, requestId: res.locals.requestId }),
+    );
+    record.valid = outcome.valid;
     const body: CheckTlsResponse = {
       valid: outcome.valid,
       error: outcome.error,

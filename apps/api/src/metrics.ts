@@ -1,24 +1,32 @@
-import type { Request, RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import { Gauge, type Registry } from 'prom-client';
-import {
-  createMetrics,
-  PortState,
-  type AppError,
-  type Logger,
-  type ProbeOutcome,
-} from '@port-checker/shared';
-import { LIMITS } from './budgets.js';
-import { CHECK_PORTS_PATH } from './check-ports.route.js';
-import { CHECK_TLS_PATH } from './check-tls.route.js';
+import { createMetrics, PortState, type Logger } from '@port-checker/shared';
+import { LIMITS, type LimitName } from './budgets.js';
 import { JOB_STATES, type PortChecker } from './port-checker.js';
+import type { CheckRecord, Outcome } from './request-record.js';
+
+/** One answered request, as the request observer saw it. */
+export interface RequestObservation {
+  /** The route template, or `unmatched`. */
+  route: string;
+  method: string;
+  /** The status sent, or `aborted`. */
+  status: string;
+  seconds: number;
+  /** Only for the check routes. */
+  kind?: CheckRecord['kind'];
+  outcome?: Outcome;
+  check?: CheckRecord;
+  rateLimitedBy?: LimitName;
+}
 
 export interface ApiMetrics {
   registry: Registry;
-  /** Middleware that counts every request once its answer has gone out. */
-  record: RequestHandler;
+  /** Counts a request once its answer has gone out. */
+  observe(observation: RequestObservation): void;
 }
 
-const CHECK_PATHS: Record<string, string> = { [CHECK_PORTS_PATH]: 'ports', [CHECK_TLS_PATH]: 'tls' };
+const CHECK_KINDS: ReadonlyArray<CheckRecord['kind']> = ['ports', 'tls'];
 
 /**
  * The API's metrics. Labels are route templates, methods, statuses, states and error codes:
@@ -57,7 +65,7 @@ export function createApiMetrics(checker: PortChecker, logger: Logger): ApiMetri
   // Series that exist from the start, so that rate() and alerts see a 0 before the first event.
   for (const state of PortState.options) portsChecked.inc({ state }, 0);
   for (const limit of LIMITS) rateLimited.inc({ limit }, 0);
-  for (const kind of Object.values(CHECK_PATHS)) checkRequests.inc({ kind, outcome: 'ok' }, 0);
+  for (const kind of CHECK_KINDS) checkRequests.inc({ kind, outcome: 'ok' }, 0);
 
   // Read from Redis when scraped. If Redis does not answer, the series are left out of that
   // scrape (absent, not a stale or made-up 0), and the rest of the scrape still works.
@@ -92,39 +100,19 @@ export function createApiMetrics(checker: PortChecker, logger: Logger): ApiMetri
     },
   });
 
-  const record: RequestHandler = (req, res, next) => {
-    const started = performance.now();
-    res.once('close', () => {
-      const seconds = (performance.now() - started) / 1000;
-      const kind = req.method === 'POST' ? CHECK_PATHS[req.path] : undefined;
-      const status = res.writableFinished ? String(res.statusCode) : 'aborted';
-      const labels = { route: routeOf(req, kind !== undefined), method: req.method, status };
-      httpRequests.inc(labels);
-      httpDuration.observe(labels, seconds);
-      if (res.statusCode === 429) rateLimited.inc({ limit: String(res.locals.rateLimitedBy ?? 'client') });
-      if (kind === undefined) return;
+  function observe({ route, method, status, seconds, kind, outcome, check, rateLimitedBy }: RequestObservation): void {
+    const labels = { route, method, status };
+    httpRequests.inc(labels);
+    httpDuration.observe(labels, seconds);
+    if (status === '429') rateLimited.inc({ limit: rateLimitedBy ?? 'client' });
+    if (kind === undefined || outcome === undefined) return;
+    checkRequests.inc({ kind, outcome });
+    if (check) checkDuration.observe({ kind, outcome }, seconds);
+    if (outcome !== 'ok') return;
+    for (const [state, count] of Object.entries(check?.states ?? {})) portsChecked.inc({ state }, count);
+  }
 
-      const error = res.locals.error as AppError | undefined;
-      const outcome = !res.writableFinished ? 'aborted' : (error?.code.toLowerCase() ?? 'ok');
-      checkRequests.inc({ kind, outcome });
-      if (res.locals.check) checkDuration.observe({ kind, outcome }, seconds);
-      const outcomes = res.locals.outcomes as ReadonlyMap<number, ProbeOutcome> | undefined;
-      if (outcome === 'ok') for (const { state } of outcomes?.values() ?? []) portsChecked.inc({ state });
-    });
-    next();
-  };
-
-  return { registry, record };
-}
-
-/**
- * The route template (`/docs/:file`), never the raw path, which anyone can vary at will.
- * A check refused before routing (a body that is not JSON) still counts under its route.
- */
-function routeOf(req: Request, isCheck: boolean): string {
-  const route = req.route as { path?: unknown } | undefined;
-  if (typeof route?.path === 'string') return `${req.baseUrl}${route.path}`;
-  return isCheck ? req.path : 'unmatched';
+  return { registry, observe };
 }
 
 /** GET /metrics in Prometheus' text format. */

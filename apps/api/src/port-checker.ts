@@ -24,7 +24,7 @@ export interface PortChecker {
   /** Probes `ports` of `host` through the workers; one outcome per port, or an AppError. */
   check(host: string, ports: readonly number[], options?: CheckOptions): Promise<Map<number, ProbeOutcome>>;
   /** One TLS handshake with `host:port` through a worker; the outcome, or an AppError. */
-  checkTls(host: string, port: number, expectedIp?: string): Promise<TlsProbeOutcome>;
+  checkTls(host: string, port: number, options?: TlsCheckOptions): Promise<TlsProbeOutcome>;
   /** Jobs this process waits on right now (shared probes count once). */
   readonly pending: number;
   /** True once `drain` has been called. */
@@ -44,6 +44,14 @@ export type JobCounts = Record<(typeof JOB_STATES)[number], number>;
 export interface CheckOptions {
   /** Token every open port must send back to count as verified. */
   challenge?: string | undefined;
+  /** The HTTP request's id: its jobs' ids start with it, so one grep finds a check's whole story. */
+  requestId?: string;
+}
+
+export interface TlsCheckOptions {
+  /** Must be among the certificate's IP subject alternative names. */
+  expectedIp?: string | undefined;
+  requestId?: string;
 }
 
 export interface PortCheckerOptions {
@@ -104,13 +112,12 @@ export async function createPortChecker(options: PortCheckerOptions): Promise<Po
       return (await queue.getJobCounts(...JOB_STATES)) as JobCounts;
     },
 
-    check(host, ports, { challenge } = {}) {
-      return admitted(ports.length, () => checkAdmitted(host, ports, challenge));
+    check(host, ports, { challenge, requestId = randomUUID() } = {}) {
+      return admitted(ports.length, () => checkAdmitted(host, ports, requestId, challenge));
     },
 
-    checkTls(host, port, expectedIp) {
+    checkTls(host, port, { expectedIp, requestId = randomUUID() } = {}) {
       return admitted(1, async () => {
-        const requestId = randomUUID();
         const deadline = Date.now() + deadlineMs;
         const data: TlsProbeJob = {
           host,
@@ -146,8 +153,7 @@ export async function createPortChecker(options: PortCheckerOptions): Promise<Po
     }
   }
 
-  async function checkAdmitted(host: string, ports: readonly number[], challenge?: string): Promise<Map<number, ProbeOutcome>> {
-    const requestId = randomUUID();
+  async function checkAdmitted(host: string, ports: readonly number[], requestId: string, challenge?: string): Promise<Map<number, ProbeOutcome>> {
     const deadline = Date.now() + deadlineMs;
     const probes = ports.map((port) => {
       // The probe ends early enough for its result to be here by the deadline.
