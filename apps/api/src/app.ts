@@ -10,12 +10,15 @@ import { CHECK_TLS_PATH, checkTlsRouter } from './check-tls.route.js';
 import { docsRouter } from './docs.route.js';
 import { errorHandler, notFound } from './error-handler.js';
 import { serveMetrics, type ApiMetrics } from './metrics.js';
-import type { PortChecker } from './port-checker.js';
+import type { Checker } from './checker.js';
+import type { ProbeQueue } from './probe-queue.js';
 import { readinessRouter } from './readiness.route.js';
 import { observeRequests } from './request-observer.js';
 
 export interface AppDeps {
-  checker: PortChecker;
+  checker: Checker;
+  /** For /ready: whether workers are connected. */
+  probes: ProbeQueue;
   logger: Logger;
   policy: CheckRequestPolicy;
   metrics: ApiMetrics;
@@ -32,7 +35,7 @@ export type AppSecurity = Pick<SecuritySettings, 'apiToken' | 'trustProxy' | 'co
 const EXPOSED_HEADERS = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'X-Request-Id'];
 
 /** Builds the HTTP app; never listens, so tests can mount it on port 0 with their own deps. */
-export function createApp({ checker, logger, policy, metrics, queueName, security, budgets }: AppDeps): Express {
+export function createApp({ checker, probes, logger, policy, metrics, queueName, security, budgets }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', security.trustProxy);
@@ -42,7 +45,7 @@ export function createApp({ checker, logger, policy, metrics, queueName, securit
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.use(readinessRouter(checker, queueName));
+  app.use(readinessRouter(checker, probes, queueName));
   app.get('/metrics', serveMetrics(metrics.registry));
   app.use(docsRouter());
   // The token before the body is read. Budgets are charged once the body says how many ports a

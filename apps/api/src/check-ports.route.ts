@@ -3,12 +3,12 @@ import type { CheckPortsResponse, PortResult, ProbeOutcome } from '@port-checker
 import { callerAddress } from './caller-address.js';
 import type { Budgets } from './budgets.js';
 import { parseCheckRequest, type CheckRequestPolicy } from './check-request.js';
-import type { PortChecker } from './port-checker.js';
+import type { Checker } from './checker.js';
 import type { CheckRecord } from './request-record.js';
 
 export const CHECK_PORTS_PATH = '/check-ports';
 
-export function checkPortsRouter(checker: PortChecker, policy: CheckRequestPolicy, budgets: Budgets): Router {
+export function checkPortsRouter(checker: Checker, policy: CheckRequestPolicy, budgets: Budgets): Router {
   const router = Router();
   router.post(CHECK_PORTS_PATH, async (req, res) => {
     const client = callerAddress(req);

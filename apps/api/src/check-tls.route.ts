@@ -3,13 +3,13 @@ import type { CheckTlsResponse } from '@port-checker/shared';
 import type { Budgets } from './budgets.js';
 import { callerAddress } from './caller-address.js';
 import { parseTlsCheckRequest, type CheckRequestPolicy } from './check-request.js';
-import type { PortChecker } from './port-checker.js';
+import type { Checker } from './checker.js';
 import type { CheckRecord } from './request-record.js';
 
 export const CHECK_TLS_PATH = '/check-tls';
 
 /** Today's Golem provider verifies its HTTPS certificate here after its ports. A TLS check costs one port. */
-export function checkTlsRouter(checker: PortChecker, policy: CheckRequestPolicy, budgets: Budgets): Router {
+export function checkTlsRouter(checker: Checker, policy: CheckRequestPolicy, budgets: Budgets): Router {
   const router = Router();
   router.post(CHECK_TLS_PATH, async (req, res) => {
     const client = callerAddress(req);

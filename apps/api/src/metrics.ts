@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import { Gauge, type Registry } from 'prom-client';
 import { createMetrics, PortState, type Logger } from '@port-checker/shared';
 import { LIMITS, type LimitName } from './budgets.js';
-import { JOB_STATES, type PortChecker } from './port-checker.js';
+import { JOB_STATES, type ProbeQueue } from './probe-queue.js';
 import type { CheckRecord, Outcome } from './request-record.js';
 
 /** One answered request, as the request observer saw it. */
@@ -32,7 +32,7 @@ const CHECK_KINDS: ReadonlyArray<CheckRecord['kind']> = ['ports', 'tls'];
  * The API's metrics. Labels are route templates, methods, statuses, states and error codes:
  * never an address or a port number, which would make a series per target.
  */
-export function createApiMetrics(checker: PortChecker, logger: Logger): ApiMetrics {
+export function createApiMetrics(probes: ProbeQueue, logger: Logger): ApiMetrics {
   const { registry, counter, histogram } = createMetrics();
   const registers = [registry];
   const http = ['route', 'method', 'status'] as const;
@@ -80,7 +80,7 @@ export function createApiMetrics(checker: PortChecker, logger: Logger): ApiMetri
     registers,
     async collect() {
       try {
-        const counts = await checker.countJobs();
+        const counts = await probes.countJobs();
         for (const state of JOB_STATES) this.set({ state }, counts[state]);
       } catch (err) {
         unreadable(this, err);
@@ -93,7 +93,7 @@ export function createApiMetrics(checker: PortChecker, logger: Logger): ApiMetri
     registers,
     async collect() {
       try {
-        this.set(await checker.countWorkers());
+        this.set(await probes.countWorkers());
       } catch (err) {
         unreadable(this, err);
       }

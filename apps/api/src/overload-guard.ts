@@ -1,4 +1,3 @@
-import type { Queue } from 'bullmq';
 import { AppError, RETRY_AFTER_SECONDS } from '@port-checker/shared';
 
 export interface OverloadLimits {
@@ -24,7 +23,8 @@ export class OverloadGuard {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly queue: Queue,
+    /** Reads the jobs no worker has taken yet. */
+    private readonly countBacklog: () => Promise<number>,
     private readonly limits: OverloadLimits,
   ) {
     this.timer = setInterval(() => void this.refresh(), REFRESH_MS).unref();
@@ -65,8 +65,7 @@ export class OverloadGuard {
     this.refreshing = true;
     try {
       const sinceBefore = this.enqueuedSinceRead;
-      const { wait = 0, prioritized = 0 } = await this.queue.getJobCounts('wait', 'prioritized');
-      this.backlogRead = wait + prioritized;
+      this.backlogRead = await this.countBacklog();
       // Jobs enqueued while the read was on its way may or may not be in it; count them once more
       // rather than not at all.
       this.enqueuedSinceRead -= sinceBefore;

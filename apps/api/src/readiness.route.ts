@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { AppError, RETRY_AFTER_SECONDS } from '@port-checker/shared';
-import type { PortChecker } from './port-checker.js';
+import type { Checker } from './checker.js';
+import type { ProbeQueue } from './probe-queue.js';
 
 export const ReadyResponse = z.object({
   status: z.literal('ready'),
@@ -14,7 +15,7 @@ export type ReadyResponse = z.infer<typeof ReadyResponse>;
  * worker (in any process) is connected to the queue; otherwise a 503 saying which is missing.
  * /health, by contrast, only says that the process runs.
  */
-export function readinessRouter(checker: PortChecker, queueName: string): Router {
+export function readinessRouter(checker: Checker, probes: ProbeQueue, queueName: string): Router {
   const router = Router();
   router.get('/ready', async (_req, res) => {
     if (checker.draining) {
@@ -22,7 +23,7 @@ export function readinessRouter(checker: PortChecker, queueName: string): Router
     }
     let workers: number;
     try {
-      workers = await checker.countWorkers();
+      workers = await probes.countWorkers();
     } catch (cause) {
       throw new AppError('SERVICE_UNAVAILABLE', 'Redis does not answer', { cause, retryAfter: RETRY_AFTER_SECONDS });
     }

@@ -5,12 +5,14 @@ import { Redis } from 'ioredis';
 import { failFastOptions, idempotent, runShutdownSteps, type Config, type Logger } from '@port-checker/shared';
 import { createApp } from './app.js';
 import { createApiMetrics, type ApiMetrics } from './metrics.js';
-import { createPortChecker, type PortChecker } from './port-checker.js';
+import { createChecker, type Checker } from './checker.js';
+import { ProbeQueue } from './probe-queue.js';
 import { createBudgets } from './budgets.js';
 
 export interface RunningApi {
   server: Server;
-  checker: PortChecker;
+  checker: Checker;
+  probes: ProbeQueue;
   /** e.g. http://127.0.0.1:9000 */
   url: string;
   metrics: ApiMetrics;
@@ -32,19 +34,19 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     await new Promise((resolve) => redis.once('ready', resolve));
   }
 
-  const checker = await createPortChecker({
+  const probes = await ProbeQueue.open({
     redis,
     redisUrl: config.redisUrl,
     queueName: config.queueName,
-    probe: config.probe,
     deadlineMs: config.deadlineMs,
     eventsMaxLen: config.eventsMaxLen,
-    overload: config.overload,
     logger,
   });
-  const metrics = createApiMetrics(checker, logger);
+  const checker = createChecker({ probes, probe: config.probe, deadlineMs: config.deadlineMs, overload: config.overload });
+  const metrics = createApiMetrics(probes, logger);
   const app = createApp({
     checker,
+    probes,
     logger,
     policy: { maxPorts: config.maxPorts, allowLocalIps: config.allowLocalIps, selfCheckOnly: config.security.selfCheckOnly },
     metrics,
@@ -76,6 +78,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   return {
     server,
     checker,
+    probes,
     url: `http://${host}:${port}`,
     metrics,
     close: idempotent(() =>
@@ -86,7 +89,14 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
           { name: 'drain checks in flight', run: () => checker.drain() },
           { name: 'http server', run: closeServer },
           // Closing BullMQ's connections waits for Redis to answer; it may be away for good.
-          { name: 'job queue', run: () => checker.close(), timeoutMs: 3000 },
+          {
+            name: 'job queue',
+            run: () => {
+              checker.close();
+              return probes.close();
+            },
+            timeoutMs: 3000,
+          },
           { name: 'redis', run: () => redis.quit().catch(() => redis.disconnect()) },
         ],
         logger,

@@ -6,7 +6,7 @@ import { loadConfig, PROBE_JOB_NAME, type ProbeJob } from '@port-checker/shared'
 import { startProbeWorker } from '../../worker/src/probe.worker.js';
 import { captureLogs } from '../../../test/support/log-capture.js';
 import { openPorts } from '../../../test/support/listeners.js';
-import { JobResults } from '../src/job-results.js';
+import { ProbeQueue } from '../src/probe-queue.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -14,7 +14,7 @@ afterEach(async () => {
   cleanups.length = 0;
 });
 
-describe('JobResults', () => {
+describe('ProbeQueue', () => {
   it('finds results whose completion events it never saw, before the deadline', async () => {
     const redisUrl = inject('redisUrl');
     const config = loadConfig({ REDIS_URL: redisUrl, PORT_CHECKER_QUEUE: `test-${randomUUID()}`, PORT_CHECKER_ALLOW_LOCAL_IPS: 'true' });
@@ -25,15 +25,15 @@ describe('JobResults', () => {
     const worker: Worker = startProbeWorker(config, captureLogs('worker').logger);
     const open = await openPorts(2);
     cleanups.push(() => redis.quit(), () => queue.obliterate({ force: true }).then(() => queue.close()), () => deaf.close(), () => worker.close(), () => open.close());
-    const results = new JobResults(queue, redis, deaf);
+    const probes = new ProbeQueue(queue, redis, deaf);
 
     const started = Date.now();
     const deadline = started + 4000;
-    const probes = open.ports.map((port) => {
+    const wanted = open.ports.map((port) => {
       const data: ProbeJob = { host: '127.0.0.1', port, deadline, ...config.probe };
-      return { key: String(port), job: { name: PROBE_JOB_NAME, data, opts: { jobId: `${randomUUID()}-${port}` } } };
+      return { key: String(port), name: PROBE_JOB_NAME, data, jobId: `${randomUUID()}-${port}` };
     });
-    const finished = await results.waitFor(probes, deadline, (jobs) => queue.addBulk(jobs));
+    const finished = await probes.run(wanted, deadline);
     const elapsed = Date.now() - started;
 
     expect(finished).toEqual([
@@ -42,6 +42,6 @@ describe('JobResults', () => {
     ]);
     // Read from the jobs a little before the deadline, so the answer is still on time.
     expect(elapsed).toBeLessThan(4000);
-    expect(results.pending).toBe(0);
+    expect(probes.pending).toBe(0);
   });
 });

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import {
+  AppError,
+  RETRY_AFTER_SECONDS,
+  PROBE_JOB_NAME,
+  ProbeOutcome,
+  resultMarginMs,
+  TLS_PROBE_JOB_NAME,
+  TlsProbeOutcome,
+  type ProbeJob,
+  type ProbeSettings,
+  type TlsProbeJob,
+} from '@port-checker/shared';
+import { OverloadGuard, type OverloadLimits } from './overload-guard.js';
+import type { Finished, ProbeQueue, WantedProbe } from './probe-queue.js';
+
+/**
+ * A check, in the domain's words: admitted or turned away, its probes run through the queue, their
+ * outcomes or the error that tells the caller what happened. Knows nothing of BullMQ.
+ */
+export interface Checker {
+  /** Probes `ports` of `host`; one outcome per port, or an AppError. */
+  check(host: string, ports: readonly number[], options?: CheckOptions): Promise<Map<number, ProbeOutcome>>;
+  /** One TLS handshake with `host:port`; its outcome, or an AppError. */
+  checkTls(host: string, port: number, options?: TlsCheckOptions): Promise<TlsProbeOutcome>;
+  /** True once `drain` has been called. */
+  readonly draining: boolean;
+  /** Refuses new checks (SERVICE_UNAVAILABLE) and resolves when those in flight have ended. */
+  drain(): Promise<void>;
+  close(): void;
+}
+
+export interface CheckOptions {
+  /** Token every open port must send back to count as verified. */
+  challenge?: string | undefined;
+  /** The HTTP request's id: its jobs' ids start with it, so one grep finds a check's whole story. */
+  requestId?: string;
+}
+
+export interface TlsCheckOptions {
+  /** Must be among the certificate's IP subject alternative names. */
+  expectedIp?: string | undefined;
+  requestId?: string;
+}
+
+export interface CheckerOptions {
+  probes: ProbeQueue;
+  probe: ProbeSettings;
+  deadlineMs: number;
+  overload: OverloadLimits;
+}
+
+export function createChecker({ probes, probe, deadlineMs, overload }: CheckerOptions): Checker {
+  const guard = new OverloadGuard(() => probes.countBacklog(), overload);
+  // Each probe ends early enough for its result to be back by the check's deadline.
+  const margin = resultMarginMs(deadlineMs);
+  let draining = false;
+
+  /** Runs a check of `jobs` probes if this process may take it on now. */
+  async function admitted<T>(jobs: number, run: (deadline: number) => Promise<T>): Promise<T> {
+    if (draining) {
+      throw new AppError('SERVICE_UNAVAILABLE', 'this checker is shutting down; ask another or try again shortly', {
+        retryAfter: RETRY_AFTER_SECONDS,
+      });
+    }
+    const release = guard.admit(jobs);
+    try {
+      return await run(Date.now() + deadlineMs);
+    } finally {
+      release();
+    }
+  }
+
+  return {
+    get draining() {
+      return draining;
+    },
+
+    async drain() {
+      draining = true;
+      await guard.whenIdle();
+    },
+
+    check(host, ports, { challenge, requestId = randomUUID() } = {}) {
+      return admitted(ports.length, async (deadline) => {
+        const wanted = ports.map((port): WantedProbe => {
+          const data: ProbeJob = { host, port, deadline: deadline - margin, ...probe, ...(challenge !== undefined && { challenge }) };
+          // A challenged probe answers for its own token only: it is never shared with another check's.
+          const key = challenge === undefined ? `${host} ${port}` : `${host} ${port} ${challenge}`;
+          return { key, name: PROBE_JOB_NAME, data, jobId: `${requestId}-${port}` };
+        });
+        const finished = await probes.run(wanted, deadline);
+        return new Map(finished.map((result, index) => [ports[index]!, outcomeOf(result, ProbeOutcome)]));
+      });
+    },
+
+    checkTls(host, port, { expectedIp, requestId = randomUUID() } = {}) {
+      return admitted(1, async (deadline) => {
+        const data: TlsProbeJob = { host, port, ...(expectedIp !== undefined && { expectedIp }), timeoutMs: probe.timeoutMs, deadline: deadline - margin };
+        const key = `tls ${host} ${port} ${expectedIp ?? ''}`;
+        const [result] = await probes.run([{ key, name: TLS_PROBE_JOB_NAME, data, jobId: `${requestId}-tls-${port}` }], deadline);
+        return outcomeOf(result, TlsProbeOutcome);
+      });
+    },
+
+    close() {
+      guard.close();
+    },
+  };
+}
+
+/**
+ * A probe's outcome, or CHECK_FAILED: no worker took it up in time, it failed, or its result is
+ * not what this version understands. The worker's reason goes to the log, not to the caller.
+ */
+function outcomeOf<T>(result: Finished | undefined, schema: z.ZodType<T>): T {
+  const parsed = result?.ok ? schema.safeParse(result.outcome) : undefined;
+  if (parsed?.success) return parsed.data;
+  const why = !result ? 'not every probe finished before the deadline' : result.ok ? 'a probe gave a malformed result' : 'a probe failed';
+  throw new AppError('CHECK_FAILED', `could not check every port: ${why}; try again or ask another checker`, {
+    retryAfter: RETRY_AFTER_SECONDS,
+    ...(result && !result.ok && { cause: new Error(result.reason) }),
+  });
+}

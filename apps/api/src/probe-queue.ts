@@ -1,0 +1,242 @@
+import { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  AppError,
+  patientConnection,
+  probeJobOptions,
+  resultMarginMs,
+  RETRY_AFTER_SECONDS,
+  type Logger,
+  type ProbeJob,
+  type ProbeOutcome,
+  type TlsProbeJob,
+  type TlsProbeOutcome,
+} from '@port-checker/shared';
+
+/** What a job carries, and what its worker returns. */
+export type ProbeData = ProbeJob | TlsProbeJob;
+export type ProbeResult = ProbeOutcome | TlsProbeOutcome;
+
+/** One probe a check needs; `key` names what is probed, so identical probes can be shared. */
+export interface WantedProbe {
+  key: string;
+  name: string;
+  data: ProbeData;
+  jobId: string;
+}
+
+/** `outcome` is the job's return value, as the worker wrote it: the caller parses it. */
+export type Finished = { ok: true; outcome: unknown } | { ok: false; reason: string };
+
+export const JOB_STATES = ['waiting', 'active', 'delayed'] as const;
+export type JobCounts = Record<(typeof JOB_STATES)[number], number>;
+
+export interface ProbeQueueOptions {
+  /** Fails fast (no offline queue): a check gets its 503 at once when Redis is away. */
+  redis: Redis;
+  redisUrl: string;
+  queueName: string;
+  deadlineMs: number;
+  eventsMaxLen: number;
+  logger: Logger;
+}
+
+interface InFlight {
+  key: string;
+  waiters: Set<(finished: Finished) => void>;
+}
+
+/**
+ * Everything BullMQ and Redis for probes: the queue, its one shared event stream reader per
+ * API process, adding jobs, waiting for them, sharing identical probes, reading results whose
+ * events were lost, and the counts. Nothing above it imports bullmq.
+ *
+ * Completions are routed from the one QueueEvents to the checks waiting for them, so waiting
+ * costs neither a listener nor a connection per job or per check (BullMQ advises against
+ * `job.waitUntilFinished()` at volume). A check that wants a probe identical to one already in
+ * flight from this process waits for that job instead of adding its own: a burst of checks of
+ * one target costs one probe per port, and no Redis command at all for the checks that join.
+ */
+export class ProbeQueue {
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly jobIdByKey = new Map<string, string>();
+
+  /** Opens the queue and starts reading its events from the stream's current end. */
+  static async open({ redis, redisUrl, queueName, deadlineMs, eventsMaxLen, logger }: ProbeQueueOptions): Promise<ProbeQueue> {
+    const queue = new Queue<ProbeData, ProbeResult>(queueName, {
+      connection: redis,
+      streams: { events: { maxLen: eventsMaxLen } },
+      defaultJobOptions: probeJobOptions(deadlineMs),
+    });
+    await queue.waitUntilReady();
+    // Named explicitly: with the default '$' a QueueEvents misses whatever happens before its
+    // first XREAD is issued (bullmq #161).
+    const [last] = await redis.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1);
+    const events = new QueueEvents(queueName, { connection: patientConnection(redisUrl), lastEventId: last?.[0] ?? '0-0' });
+    // Without listeners BullMQ prints these to stderr. The queue's client is `redis`, whose
+    // errors its owner already logs; the events connection is this module's own.
+    queue.on('error', () => {});
+    events.on('error', (err) => logger.warn({ err: { message: err.message } }, 'queue events connection error'));
+    await events.waitUntilReady();
+    return new ProbeQueue(queue, redis, events);
+  }
+
+  constructor(
+    private readonly queue: Queue<ProbeData, ProbeResult>,
+    private readonly redis: Redis,
+    private readonly events: QueueEvents,
+  ) {
+    events.on('completed', ({ jobId, returnvalue }) => {
+      // Every API process reads every completion; only its own are worth handing on.
+      if (!this.inFlight.has(jobId)) return;
+      this.settle(jobId, { ok: true, outcome: returnvalue });
+    });
+    events.on('failed', ({ jobId, failedReason }) => this.settle(jobId, { ok: false, reason: failedReason }));
+  }
+
+  /** Jobs waited on right now (shared probes count once): for shutdown and metrics. */
+  get pending(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * Adds the probes' jobs (those not already in flight from this process) and waits until every
+   * one has finished, one has failed, or `deadline` (epoch ms) passes; returns what finished, in
+   * the order asked (undefined where nothing did). Waiters are registered before the jobs are
+   * added, so a completion that arrives first is not missed. Shortly before the deadline, results
+   * still missing are read from the jobs themselves, in case their completion events were lost.
+   * Throws SERVICE_UNAVAILABLE when the jobs cannot be added.
+   */
+  async run(probes: readonly WantedProbe[], deadline: number): Promise<Array<Finished | undefined>> {
+    const finished = new Map<string, Finished>();
+    let failed = false;
+    let resolve!: () => void;
+    const settled = new Promise<void>((r) => (resolve = r));
+    const waiting = (): boolean => !failed && finished.size < ids.length;
+
+    const toAdd: WantedProbe[] = [];
+    const ids = probes.map((probe) => {
+      const joined = this.jobIdByKey.get(probe.key);
+      if (joined) return joined;
+      this.inFlight.set(probe.jobId, { key: probe.key, waiters: new Set() });
+      this.jobIdByKey.set(probe.key, probe.jobId);
+      toAdd.push(probe);
+      return probe.jobId;
+    });
+    const waiter = (id: string) => (result: Finished) => {
+      finished.set(id, result);
+      failed ||= !result.ok;
+      if (!waiting()) resolve();
+    };
+    const waiters = ids.map((id) => {
+      const callback = waiter(id);
+      this.inFlight.get(id)!.waiters.add(callback);
+      return callback;
+    });
+
+    try {
+      if (toAdd.length > 0) await this.add(toAdd);
+      // After the probes have ended (`resultMarginMs` before the deadline), with time left for one round trip.
+      const lookUpAt = deadline - resultMarginMs(deadline - Date.now()) / 2;
+      await settledOr(settled, lookUpAt);
+      if (waiting()) {
+        await this.lookUpMissing(ids.filter((id) => !finished.has(id)));
+        if (waiting()) await settledOr(settled, deadline);
+      }
+      return ids.map((id) => finished.get(id));
+    } finally {
+      ids.forEach((id, index) => this.leave(id, waiters[index]!));
+    }
+  }
+
+  /** Workers connected to the queue now, in any process (BullMQ names their Redis connections). */
+  countWorkers(): Promise<number> {
+    return this.queue.getWorkersCount();
+  }
+
+  /** Jobs waiting, being probed and delayed now. */
+  async countJobs(): Promise<JobCounts> {
+    return (await this.queue.getJobCounts(...JOB_STATES)) as JobCounts;
+  }
+
+  /** Jobs no worker has taken yet: what the overload guard watches. */
+  async countBacklog(): Promise<number> {
+    const { wait = 0, prioritized = 0 } = await this.queue.getJobCounts('wait', 'prioritized');
+    return wait + prioritized;
+  }
+
+  async close(): Promise<void> {
+    await this.events.close();
+    await this.queue.close();
+  }
+
+  private async add(probes: WantedProbe[]): Promise<void> {
+    const jobs = probes.map(({ name, data, jobId }) => ({ name, data, opts: { jobId } }));
+    try {
+      await this.queue.addBulk(jobs);
+    } catch (cause) {
+      // Checks that joined these jobs meanwhile learn at once that they will never run.
+      for (const { jobId } of probes) this.settle(jobId, { ok: false, reason: 'the job could not be enqueued' });
+      throw new AppError('SERVICE_UNAVAILABLE', 'the job queue (Redis) is not reachable; try again shortly', {
+        cause,
+        retryAfter: RETRY_AFTER_SECONDS,
+      });
+    }
+  }
+
+  private settle(jobId: string, result: Finished): void {
+    const job = this.inFlight.get(jobId);
+    if (!job) return;
+    this.forget(jobId, job);
+    for (const waiter of job.waiters) waiter(result);
+  }
+
+  /** A check stops waiting; the job is forgotten once nobody waits for it any more. */
+  private leave(jobId: string, waiter: (finished: Finished) => void): void {
+    const job = this.inFlight.get(jobId);
+    if (!job) return;
+    job.waiters.delete(waiter);
+    if (job.waiters.size === 0) this.forget(jobId, job);
+  }
+
+  private forget(jobId: string, job: InFlight): void {
+    this.inFlight.delete(jobId);
+    if (this.jobIdByKey.get(job.key) === jobId) this.jobIdByKey.delete(job.key);
+  }
+
+  /**
+   * Reads results straight from the job hashes: the event stream is trimmed and a reconnecting
+   * QueueEvents can miss entries, but a finished job keeps its result for a while.
+   */
+  private async lookUpMissing(missing: readonly string[]): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const id of missing) pipeline.hmget(this.queue.toKey(id), 'finishedOn', 'returnvalue', 'failedReason');
+    const replies = await pipeline.exec().catch(() => null);
+    replies?.forEach(([err, fields], index) => {
+      const [finishedOn, returnvalue, failedReason] = (fields ?? []) as (string | null)[];
+      if (err || !finishedOn) return;
+      const id = missing[index]!;
+      if (failedReason) return this.settle(id, { ok: false, reason: failedReason });
+      this.settle(id, { ok: true, outcome: safeJson(returnvalue) });
+    });
+  }
+}
+
+/** Resolves when `settled` does or at `at` (epoch ms), whichever comes first. */
+function settledOr(settled: Promise<void>, at: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, at - Date.now());
+    void settled.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function safeJson(text: string | null | undefined): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
