@@ -7,11 +7,13 @@ import { CHECK_PORTS_PATH, checkPortsRouter } from './check-ports.route.js';
 import type { CheckRequestPolicy } from './check-request.js';
 import { docsRouter } from './docs.route.js';
 import { errorHandler, notFound } from './error-handler.js';
+import { homeRouter } from './home.route.js';
 import { serveMetrics, type ApiMetrics } from './metrics.js';
 import type { PortChecker } from './port-checker.js';
 import type { RateLimits } from './rate-limits.js';
 import { readinessRouter } from './readiness.route.js';
 import { requestLogger } from './request-logger.js';
+import { whoamiRouter } from './whoami.route.js';
 
 export interface AppDeps {
   checker: PortChecker;
@@ -45,6 +47,8 @@ export function createApp({ checker, logger, policy, metrics, queueName, securit
   app.use(readinessRouter(checker, queueName));
   app.get('/metrics', serveMetrics(metrics.registry));
   app.use(docsRouter());
+  app.use(homeRouter());
+  app.use(whoamiRouter(policy, security.apiToken !== undefined));
   // Token, then the per-client limit, before the body is read: a stranger without the token
   // costs no Redis round trip, and every request with it counts, however malformed.
   app.post(CHECK_PORTS_PATH, requireApiToken(security.apiToken));
