@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CheckPortsRequest, CheckPortsResponse, ErrorResponse, ErrorStatus, type ErrorCode } from '@port-checker/shared';
 import { CHECK_PORTS_PATH } from './check-ports.route.js';
 import { ReadyResponse } from './readiness.route.js';
+import { WHOAMI_PATH, WhoamiResponse } from './whoami.route.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -50,6 +51,18 @@ export function createOpenApiDocument(): ReturnType<OpenApiGeneratorV3['generate
     responses: {
       200: { description: 'one result per unique port, keyed by the port number', content: json(CheckPortsResponse) },
       ...errorResponses(checkCodes),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: WHOAMI_PATH,
+    summary: "The caller's address as this checker sees it, and what a check may ask for",
+    description:
+      'What a check without provider_ip probes, so that no outside what-is-my-IP service is needed; whether ' +
+      'provider_ip may name another address; how many ports one request may carry. Needs no token.',
+    responses: {
+      200: { description: "the caller's address and this checker's settings", content: json(WhoamiResponse) },
+      ...errorResponses(['INVALID_REQUEST']),
     },
   });
   registry.registerPath({
