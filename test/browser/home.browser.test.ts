@@ -71,7 +71,7 @@ async function consecutivePorts(count: number): Promise<number[]> {
 }
 
 const rows = (page: Page): Promise<string[][]> =>
-  page.locator('#result-rows tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent ?? '')));
+  page.locator('#results-table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent ?? '')));
 const status = (page: Page) => page.getByRole('status');
 const summary = async (page: Page): Promise<string> => {
   await status(page).filter({ hasText: /reachable at|No port was checked/ }).waitFor();
@@ -119,11 +119,14 @@ describe.skipIf(!hasChromium)('the page at /, in headless Chromium', () => {
       [filtered.ports[0], 'filtered'],
     ]);
     expect(table[0]![2]).toMatch(/^\d+(\.\d)? ms$/);
-    expect(table[1]![3]).toMatch(/nothing listens on this port/);
-    expect(table[2]![3]).toMatch(/a firewall or the router drops/);
+    expect(table.map((cells) => cells[3])).toEqual([
+      'Reachable',
+      'Refused: nothing listens',
+      'No answer: dropped on the way (Connection timed out)',
+    ]);
     expect(await page.locator('#advice-list li').allInnerTexts()).toEqual([
-      expect.stringMatching(/^Closed \(1 port\): Start the program/),
-      expect.stringMatching(/^Filtered \(1 port\): Forward the port/),
+      expect.stringMatching(/^Closed \(1 port\): The connection reached your address, but nothing listens on the port\. Start the program/),
+      expect.stringMatching(/^Filtered \(1 port\): A firewall or the router drops connections to the port\. Forward the port/),
     ]);
     expect(checks()).toEqual([[open, closed, filtered.ports[0]]]);
     await screenshot(page, 'desktop-results');
@@ -141,11 +144,11 @@ describe.skipIf(!hasChromium)('the page at /, in headless Chromium', () => {
     page.on('requestfinished', (request) => request.method() === 'POST' && finished.push(request.postData()!));
     await page.evaluate(() => {
       const seen: string[] = [];
-      Object.assign(window, { progressSeen: seen });
-      new MutationObserver(() => seen.push(document.querySelector('#progress')!.getAttribute('value') ?? '')).observe(
-        document.querySelector('#progress')!,
-        { attributes: true, attributeFilter: ['value'] },
-      );
+      const said: string[] = [];
+      Object.assign(window, { progressSeen: seen, statusSaid: said });
+      const [progress, live] = [document.querySelector('#progress')!, document.querySelector('#status')!];
+      new MutationObserver(() => seen.push(progress.getAttribute('value') ?? '')).observe(progress, { attributes: true, attributeFilter: ['value'] });
+      new MutationObserver(() => said.push(live.textContent ?? '')).observe(live, { childList: true, characterData: true, subtree: true });
     });
 
     await page.getByLabel('Ports', { exact: true }).fill(`${filtered.ports[0]}, ${range[0]}-${range[9]}`);
@@ -161,6 +164,8 @@ describe.skipIf(!hasChromium)('the page at /, in headless Chromium', () => {
     const progress = (await page.evaluate(() => (window as unknown as { progressSeen: string[] }).progressSeen)).map(Number);
     // The second and third requests (4 and 3 ports) may finish in either order.
     expect([[0, 4, 7, 11], [0, 3, 7, 11]]).toContainEqual(progress);
+    const said = await page.evaluate(() => (window as unknown as { statusSaid: string[] }).statusSaid);
+    expect(said).toContain('Checking ports at 127.0.0.1: 7 of 11 done.');
     expect(await page.locator('#progress').isVisible()).toBe(false);
     const states = new Map((await rows(page)).map(([port, state]) => [Number(port), state]));
     expect([...states.keys()]).toEqual([filtered.ports[0], ...range]);

@@ -1,6 +1,5 @@
 // @ts-check
 import { postCheck } from './api-client.js';
-import { chunk } from './port-list.js';
 
 /** Requests in flight at once: a few, so that a long list goes faster without crowding the checker. */
 const IN_FLIGHT = 3;
@@ -13,33 +12,32 @@ const WAITABLE = new Set(['RATE_LIMITED', 'SERVICE_UNAVAILABLE']);
  * @typedef {import('./api-client.js').CheckAnswer} CheckAnswer
  * @typedef {import('./api-client.js').Failure} Failure
  * @typedef {{
- *   ports: number[],
- *   portsPerRequest: number,
+ *   requests: number[][],
  *   target?: string | undefined,
  *   token?: string | undefined,
- *   onAnswer: (answer: CheckAnswer) => void,
+ *   onAnswer: (index: number, answer: CheckAnswer) => void,
  *   onWait: (seconds: number) => void,
  * }} CheckRun
  */
 
 /**
- * Checks `ports` in as many requests as the API's per-request limit needs, a few at a time.
- * Each answer is handed over as it arrives; the first failure that is not worth waiting out
+ * Sends one POST /check-ports per list of `requests`, a few at a time. Each answer is handed
+ * over with its request's index as it arrives; the first failure that is not worth waiting out
  * stops the requests not yet sent and is returned (those already sent still report).
  * @param {CheckRun} run
  * @returns {Promise<Failure | undefined>}
  */
-export async function checkInRequests({ ports, portsPerRequest, target, token, onAnswer, onWait }) {
-  const pending = chunk(ports, portsPerRequest);
+export async function checkInRequests({ requests, target, token, onAnswer, onWait }) {
+  const pending = requests.map((ports, index) => ({ ports, index }));
   /** @type {Failure | undefined} */
   let failure;
 
   const sendNext = async () => {
     for (let next = pending.shift(); next && !failure; next = pending.shift()) {
       for (let tries = 1; ; tries += 1) {
-        const outcome = await postCheck({ ports: next, target, token });
+        const outcome = await postCheck({ ports: next.ports, target, token });
         if (outcome.ok) {
-          onAnswer(outcome.answer);
+          onAnswer(next.index, outcome.answer);
           break;
         }
         const wait = outcome.failure.retryAfter;

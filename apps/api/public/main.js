@@ -1,7 +1,7 @@
 // @ts-check
 import { fetchWhoami } from './api-client.js';
 import { checkInRequests } from './check-runner.js';
-import { parsePorts } from './port-list.js';
+import { chunk, parsePorts } from './port-list.js';
 import { createResultsView, showFailure } from './results-view.js';
 
 /** @typedef {import('./api-client.js').Whoami} Whoami */
@@ -75,11 +75,12 @@ async function check() {
   const token = tokenInput.value.trim() || undefined;
   if (token) sessionStorage.setItem(TOKEN_KEY, token);
 
+  // As many requests as the checker's per-request limit needs: it may change, so it is asked.
+  const requests = chunk(ports, info.max_ports_per_request);
   setRunning(true);
-  view.start(ports, target ?? info.address);
+  view.start(requests, target ?? info.address);
   const failure = await checkInRequests({
-    ports,
-    portsPerRequest: info.max_ports_per_request,
+    requests,
     target,
     token,
     onAnswer: view.add,

@@ -31,71 +31,78 @@ const connectTime = (ms) => (ms === null ? '—' : `${ms < 10 ? ms.toFixed(1) : 
 /**
  * The results part of the page: progress and summary in a live region, a row per port in the
  * order typed, what to try for each state found, and failures in words. Text only: nothing
- * the checker answers is ever parsed as HTML.
+ * the checker answers is ever parsed as HTML. One <tbody> per request, so that answers arriving
+ * in any order land in place and a long list costs one pass over its rows.
  */
 export function createResultsView() {
-  const section = byId('results');
   const status = byId('status');
   const progress = byId('progress');
   const failureBox = byId('failure');
   const table = byId('results-table');
-  const rows = byId('result-rows');
   const advice = byId('advice');
   const adviceList = byId('advice-list');
-  /** @type {number[]} */
-  let order = [];
-  /** @type {Map<number, PortResult>} */
-  const results = new Map();
+  /** @type {number[][]} */
+  let requests = [];
+  /** @type {HTMLTableSectionElement[]} */
+  let bodies = [];
+  /** @type {Map<PortState, number>} */
+  const counts = new Map();
+  let total = 0;
+  let checked = 0;
   let host = '';
 
-  const render = () => {
-    rows.replaceChildren(...order.filter((port) => results.has(port)).map((port) => row(port, /** @type {PortResult} */ (results.get(port)))));
-    const found = STATES.filter((state) => state !== 'open' && [...results.values()].some((result) => result.state === state));
-    adviceList.replaceChildren(...found.map((state) => adviceItem(state, [...results.values()].filter((r) => r.state === state).length)));
-    advice.hidden = found.length === 0;
-    table.hidden = results.size === 0;
-  };
-
   return {
-    /** @param {number[]} ports in the order typed @param {string} target */
+    /** @param {number[][]} ports the requests' ports, in the order typed @param {string} target */
     start(ports, target) {
-      const total = ports.length;
-      order = ports;
-      results.clear();
+      requests = ports;
+      bodies = requests.map(() => document.createElement('tbody'));
+      table.querySelectorAll('tbody').forEach((body) => body.remove());
+      table.append(...bodies);
+      table.hidden = true;
+      counts.clear();
+      total = requests.reduce((sum, list) => sum + list.length, 0);
+      checked = 0;
       host = target;
-      section.hidden = false;
+      advice.hidden = true;
       failureBox.hidden = true;
-      failureBox.replaceChildren();
-      render();
       progress.hidden = false;
+      status.removeAttribute('data-idle');
       progress.setAttribute('max', String(total));
       progress.setAttribute('value', '0');
       status.textContent = `Checking ${total === 1 ? '1 port' : `${total} ports`} at ${target}…`;
     },
 
-    /** @param {CheckAnswer} answer */
-    add(answer) {
+    /** @param {number} index which request answered @param {CheckAnswer} answer */
+    add(index, answer) {
       host = answer.provider_ip;
-      for (const [port, result] of Object.entries(answer.results)) results.set(Number(port), result);
-      render();
-      progress.setAttribute('value', String(results.size));
-      status.textContent = `Checking ports at ${host}: ${results.size} of ${order.length} done.`;
+      for (const port of requests[index] ?? []) {
+        const result = answer.results[String(port)];
+        if (!result) continue;
+        bodies[index]?.append(row(port, result));
+        counts.set(result.state, (counts.get(result.state) ?? 0) + 1);
+        checked += 1;
+      }
+      table.hidden = false;
+      const found = STATES.filter((state) => state !== 'open' && counts.has(state));
+      adviceList.replaceChildren(...found.map((state) => adviceItem(state, counts.get(state) ?? 0)));
+      advice.hidden = found.length === 0;
+      progress.setAttribute('value', String(checked));
+      status.textContent = `Checking ports at ${host}: ${checked} of ${total} done.`;
     },
 
     /** @param {number} seconds */
     wait(seconds) {
-      status.textContent = `The checker asks to wait ${describeWait(seconds)}; the check goes on after that. ${results.size} of ${order.length} done.`;
+      status.textContent = `The checker asks to wait ${describeWait(seconds)}; the check goes on after that. ${checked} of ${total} done.`;
     },
 
     /** @param {Failure | undefined} failure */
     finish(failure) {
       progress.hidden = true;
-      const reachable = [...results.values()].filter((result) => result.accessible).length;
-      const unchecked = order.length - results.size;
+      const unchecked = total - checked;
       status.textContent =
-        results.size === 0
+        checked === 0
           ? 'No port was checked.'
-          : `${reachable} of ${results.size} reachable at ${host}.` + (unchecked > 0 ? ` ${unchecked} not checked.` : '');
+          : `${counts.get('open') ?? 0} of ${checked} reachable at ${host}.` + (unchecked > 0 ? ` ${unchecked} not checked.` : '');
       if (failure) showFailure(failureBox, failure);
     },
   };
@@ -104,13 +111,13 @@ export function createResultsView() {
 /** @param {number} port @param {PortResult} result */
 function row(port, { state, error, latency_ms }) {
   const tr = document.createElement('tr');
-  const meaning = STATE_WORDS[state]?.meaning ?? state;
+  const words = STATE_WORDS[state]?.short ?? state;
   tr.append(
     element('th', String(port)),
     element('td', state, `state state-${state}`),
     element('td', connectTime(latency_ms), 'time'),
-    // A refusal's message only repeats the meaning; the others' tell timed out from unreachable.
-    element('td', state === 'open' || state === 'closed' || !error ? meaning : `${meaning} (${error})`),
+    // A refusal's message only repeats the state; the others' tell timed out from unreachable.
+    element('td', state === 'open' || state === 'closed' || !error ? words : `${words} (${error})`),
   );
   tr.firstElementChild?.setAttribute('scope', 'row');
   return tr;
@@ -119,7 +126,8 @@ function row(port, { state, error, latency_ms }) {
 /** @param {PortState} state @param {number} count */
 function adviceItem(state, count) {
   const item = document.createElement('li');
-  item.append(element('strong', `${state[0]?.toUpperCase()}${state.slice(1)} (${count === 1 ? '1 port' : `${count} ports`}): `), STATE_WORDS[state].advice);
+  const { meaning, advice } = STATE_WORDS[state];
+  item.append(element('strong', `${state[0]?.toUpperCase()}${state.slice(1)} (${count === 1 ? '1 port' : `${count} ports`}): `), `${meaning} ${advice}`);
   return item;
 }
 
