@@ -81,7 +81,7 @@ describe.skipIf(!hasChromium)('the page at / for every visitor, in headless Chro
     const [open] = await home.listen(1);
     const [closed] = await closedPorts(1);
     const filtered = home.keep(await filteredPorts(1));
-    const { page } = await home.open(running, PHONE);
+    const { page } = await home.open(running, { viewport: PHONE });
     await screenshot(page, 'phone-start');
 
     await portsField(page).fill(`${open}, ${closed}, ${filtered.ports[0]}`);

@@ -10,12 +10,19 @@ import type { Service } from './service.js';
 import { servicePerTest, type ServicePerTest } from './service-per-test.js';
 
 export const DESKTOP = { width: 1280, height: 900 };
+/**
+ * A name for the page's origin as a real deployment has one (not a loopback address, which
+ * browsers treat specially), resolved by Chromium itself to 127.0.0.1: no DNS, no other traffic.
+ */
+export const CHECKER_HOSTNAME = 'port-checker.test';
 export const PHONE = { width: 390, height: 844 };
 // SCREENSHOTS_DIR=… saves what the page looks like, for a person to look at.
 const SCREENSHOTS_DIR = process.env.SCREENSHOTS_DIR;
 
 export interface OpenedPage {
   page: Page;
+  /** e.g. http://port-checker.test:41371 */
+  origin: string;
   /** Every request the page made, in order. */
   requests: Request[];
   /** The POST /check-ports requests: the ports each carried. */
@@ -25,8 +32,11 @@ export interface OpenedPage {
 
 export interface HomePageTests {
   service: ServicePerTest;
-  /** Opens `/` of the service in a fresh browser context and waits for the caller's address. */
-  open(running: Service, viewport?: typeof DESKTOP, caller?: string): Promise<OpenedPage>;
+  /**
+   * Opens `/` of the service in a fresh browser context and waits for the caller's address;
+   * `byName` opens it as http://port-checker.test:<port>/.
+   */
+  open(running: Service, options?: { viewport?: typeof DESKTOP; caller?: string; byName?: boolean }): Promise<OpenedPage>;
   /** Listeners closed after the file's tests. */
   listen(count: number, host?: Host): Promise<number[]>;
   keep(ports: Ports): Ports;
@@ -38,7 +48,7 @@ export function homePageTests(): HomePageTests {
   let browser: Browser;
   const listeners: Ports[] = [];
   beforeAll(async () => {
-    browser = await launchChromium();
+    browser = await launchChromium([`--host-resolver-rules=MAP ${CHECKER_HOSTNAME} 127.0.0.1`]);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -52,20 +62,21 @@ export function homePageTests(): HomePageTests {
     async listen(count, host) {
       return keep(await openPorts(count, host)).ports;
     },
-    async open(running, viewport = DESKTOP, caller = '127.0.0.1') {
+    async open(running, { viewport = DESKTOP, caller = '127.0.0.1', byName = false } = {}) {
+      const origin = byName ? running.url.replace('127.0.0.1', CHECKER_HOSTNAME) : running.url;
       const page = await (await browser.newContext({ viewport })).newPage();
       const requests: Request[] = [];
       const consoleErrors: string[] = [];
       page.on('request', (request) => requests.push(request));
       page.on('console', (message) => message.type() === 'error' && consoleErrors.push(message.text()));
       page.on('pageerror', (error) => consoleErrors.push(error.message));
-      await page.goto(`${running.url}/`);
+      await page.goto(`${origin}/`);
       await page.locator('#caller-address', { hasText: caller }).waitFor();
       const checks = () =>
         requests
-          .filter((request) => request.method() === 'POST' && request.url() === `${running.url}/check-ports`)
+          .filter((request) => request.method() === 'POST' && request.url() === `${origin}/check-ports`)
           .map((request) => (JSON.parse(request.postData()!) as { ports: number[] }).ports);
-      return { page, requests, checks, consoleErrors };
+      return { page, origin, requests, checks, consoleErrors };
     },
   };
 }
