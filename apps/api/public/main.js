@@ -46,7 +46,9 @@ async function learnWhoami() {
 function showPortsError(message) {
   portsError.textContent = message;
   portsError.hidden = !message;
-  portsInput.toggleAttribute('aria-invalid', Boolean(message));
+  // "true", not an empty value: ARIA reads aria-invalid="" as false.
+  if (message) portsInput.setAttribute('aria-invalid', 'true');
+  else portsInput.removeAttribute('aria-invalid');
 }
 
 /** @param {boolean} busy */
