@@ -15,6 +15,11 @@ export default tseslint.config(
     },
   },
   {
+    // The page at / runs in browsers.
+    files: ['apps/api/public/**'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     // Scripts talk to a person at a terminal.
     files: ['scripts/**'],
     rules: { 'no-console': 'off' },

@@ -1,23 +1,10 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium } from '../support/chromium.js';
 import { openPorts, type Ports } from '../support/listeners.js';
 import { startService, type Service } from '../support/service.js';
 
-// Debian's Chromium (`.ci/run` installs it); the flags keep it from calling home.
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-describe.skipIf(!existsSync(CHROMIUM))('Swagger UI at /docs, in headless Chromium', () => {
+describe.skipIf(!hasChromium)('Swagger UI at /docs, in headless Chromium', () => {
   let service: Service;
   let open: Ports;
   let browser: Browser;
@@ -27,7 +14,7 @@ describe.skipIf(!existsSync(CHROMIUM))('Swagger UI at /docs, in headless Chromiu
   beforeAll(async () => {
     service = await startService();
     open = await openPorts(1);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.on('request', (request) => requested.push(request.url()));
   }, 60_000);

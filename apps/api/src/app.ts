@@ -9,11 +9,13 @@ import type { CheckRequestPolicy } from './check-request.js';
 import { CHECK_TLS_PATH, checkTlsRouter } from './check-tls.route.js';
 import { docsRouter } from './docs.route.js';
 import { errorHandler, notFound } from './error-handler.js';
+import { homeRouter } from './home.route.js';
 import { serveMetrics, type ApiMetrics } from './metrics.js';
 import type { Checker } from './checker.js';
 import type { ProbeQueue } from './probe-queue.js';
 import { readinessRouter } from './readiness.route.js';
 import { observeRequests } from './request-observer.js';
+import { whoamiRouter } from './whoami.route.js';
 
 export interface AppDeps {
   checker: Checker;
@@ -48,6 +50,8 @@ export function createApp({ checker, probes, logger, policy, metrics, queueName,
   app.use(readinessRouter(checker, probes, queueName));
   app.get('/metrics', serveMetrics(metrics.registry));
   app.use(docsRouter());
+  app.use(homeRouter());
+  app.use(whoamiRouter(policy, security.apiToken !== undefined));
   // The token before the body is read. Budgets are charged once the body says how many ports a
   // check costs; a refusal for want of the token costs one.
   app.post([CHECK_PORTS_PATH, CHECK_TLS_PATH], requireApiToken(security.apiToken, budgets));

@@ -13,6 +13,7 @@ import {
 import { CHECK_PORTS_PATH } from './check-ports.route.js';
 import { CHECK_TLS_PATH } from './check-tls.route.js';
 import { ReadyResponse } from './readiness.route.js';
+import { WHOAMI_PATH, WhoamiResponse } from './whoami.route.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -79,6 +80,18 @@ export function createOpenApiDocument(): ReturnType<OpenApiGeneratorV3['generate
         content: json(CheckTlsResponse, { valid: true, error: null, peer: '203.0.113.7:443', not_after: '2027-03-01T12:00:00.000Z' }),
       },
       ...errorResponses(checkCodes.filter((code) => code !== 'TOO_MANY_PORTS')),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: WHOAMI_PATH,
+    summary: "The caller's address as this checker sees it, and what a check may ask for",
+    description:
+      'What a check without provider_ip probes, so that no outside what-is-my-IP service is needed; whether ' +
+      'provider_ip may name another address; how many ports one request may carry. Needs no token.',
+    responses: {
+      200: { description: "the caller's address and this checker's settings", content: json(WhoamiResponse) },
+      ...errorResponses(['INVALID_REQUEST']),
     },
   });
   registry.registerPath({
