@@ -65,7 +65,15 @@ function toValidationError(body: unknown, error: z.ZodError): AppError {
   }
   if (field === 'ports' && typeof index === 'number') {
     const value = (body as { ports: unknown[] }).ports[index];
-    return new AppError('INVALID_PORT', `ports[${index}] is ${JSON.stringify(value) ?? 'undefined'}: a port must be an integer from 1 to 65535`);
+    return new AppError('INVALID_PORT', `ports[${index}] is ${describe(value)}: a port must be an integer from 1 to 65535`);
   }
   return new AppError('INVALID_REQUEST', 'ports must be a non-empty array of port numbers, e.g. {"ports": [7466, 50800]}');
+}
+
+/** A short, safe rendering of a value the caller sent: deeply nested JSON would overflow JSON.stringify. */
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  const text = JSON.stringify(value) ?? 'undefined';
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
