@@ -7,6 +7,7 @@ import { CHECK_PORTS_PATH, checkPortsRouter } from './check-ports.route.js';
 import type { CheckRequestPolicy } from './check-request.js';
 import { docsRouter } from './docs.route.js';
 import { errorHandler, notFound } from './error-handler.js';
+import { jsonBody } from './json-body.js';
 import { serveMetrics, type ApiMetrics } from './metrics.js';
 import type { PortChecker } from './port-checker.js';
 import type { RateLimits } from './rate-limits.js';
@@ -38,7 +39,9 @@ export function createApp({ checker, logger, policy, metrics, queueName, securit
   app.use(metrics.record);
   app.use(requestLogger(logger));
   app.use(helmet());
-  app.use(cors({ origin: security.corsOrigins === '*' ? '*' : [...security.corsOrigins], exposedHeaders: EXPOSED_HEADERS }));
+  if (security.corsOrigins.length > 0) {
+    app.use(cors({ origin: security.corsOrigins === '*' ? '*' : [...security.corsOrigins], exposedHeaders: EXPOSED_HEADERS }));
+  }
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -49,8 +52,7 @@ export function createApp({ checker, logger, policy, metrics, queueName, securit
   // costs no Redis round trip, and every request with it counts, however malformed.
   app.post(CHECK_PORTS_PATH, requireApiToken(security.apiToken));
   app.post(CHECK_PORTS_PATH, limits.limitClient);
-  // Any content type is read as JSON: `curl -d` sends form encoding by default.
-  app.use(express.json({ limit: '16kb', type: () => true }));
+  app.use(jsonBody());
   app.use(checkPortsRouter(checker, policy, limits));
   app.use(notFound);
   app.use(errorHandler);

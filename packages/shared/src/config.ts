@@ -47,7 +47,8 @@ const Env = z.object({
   PORT_CHECKER_TARGET_RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(1000),
   PORT_CHECKER_SELF_CHECK_ONLY: flag.default(false),
   PORT_CHECKER_TRUST_PROXY: z.string().transform(parseTrustProxy).default(false),
-  PORT_CHECKER_CORS_ORIGINS: z.string().transform(parseCorsOrigins).default('*'),
+  // Off by default: any website could otherwise spend its visitors' addresses on checks.
+  PORT_CHECKER_CORS_ORIGINS: z.string().transform(parseCorsOrigins).default([]),
   // Operations
   PORT_CHECK_WORKER_METRICS_PORT: port.default(9101),
 });
@@ -139,6 +140,7 @@ export interface SecuritySettings {
   /** Only the caller's own address may be checked. */
   readonly selfCheckOnly: boolean;
   readonly trustProxy: TrustProxy;
+  /** Origins browsers may call the API from; none by default. */
   readonly corsOrigins: '*' | readonly string[];
 }
 

@@ -68,7 +68,7 @@ describe('loadConfig: abuse protection', () => {
       rateLimitWindowSeconds: 60,
       selfCheckOnly: false,
       trustProxy: false,
-      corsOrigins: '*',
+      corsOrigins: [],
     });
   });
 
