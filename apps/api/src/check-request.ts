@@ -41,13 +41,22 @@ export function parseCheckRequest(body: unknown, callerIp: string | undefined, p
         'leave provider_ip out, or ask from the machine to be checked',
     );
   }
+  const { challenge } = parsed.data;
+  // A challenge tells whether a service sends a given string first: asked of a stranger's
+  // address it would read their banners for the caller, one guess at a time.
+  if (challenge != null && host !== (callerIp && parseIpLiteral(callerIp))) {
+    throw new AppError(
+      'FORBIDDEN_TARGET',
+      `a challenge is only checked at the address the request comes from (${callerIp ?? 'unknown'}), not ${host}: ` +
+        'leave provider_ip out, or ask from the machine to be checked',
+    );
+  }
   if (!isAllowedTarget(host, policy.allowLocalIps)) {
     throw new AppError(
       'FORBIDDEN_TARGET',
       `${host} is not a public address (private, loopback, reserved or documentation range); only public addresses are checked`,
     );
   }
-  const { challenge } = parsed.data;
   return { host, ports, ...(challenge != null && { challenge }) };
 }
 
