@@ -10,13 +10,18 @@ export interface Connection {
 
 export interface RecordingListener {
   port: number;
+  /** Connections accepted so far. */
+  readonly accepted: number;
   /** Resolves with the first `count` connections once each has been closed by the other side. */
   connections(count: number): Promise<Connection[]>;
   close(): Promise<void>;
 }
 
 /** A loopback listener that records what each connection sends and how long it stays open. */
-export async function recordingListener(onSocket: (socket: Socket) => void = () => {}): Promise<RecordingListener> {
+export async function recordingListener(
+  onSocket: (socket: Socket) => void = () => {},
+  host: '127.0.0.1' | '127.0.0.2' | '::1' = '127.0.0.1',
+): Promise<RecordingListener> {
   const closed: Array<Promise<Connection>> = [];
   let arrived = (): void => {};
   const server = createServer((socket) => {
@@ -28,10 +33,13 @@ export async function recordingListener(onSocket: (socket: Socket) => void = () 
     arrived();
     onSocket(socket);
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(0, host);
   await once(server, 'listening');
   return {
     port: (server.address() as { port: number }).port,
+    get accepted() {
+      return closed.length;
+    },
     async connections(count) {
       while (closed.length < count) await new Promise<void>((resolve) => (arrived = resolve));
       return Promise.all(closed.slice(0, count));

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { AppError, CheckPortsRequest, isAllowedTarget, parseIpLiteral } from '@port-checker/shared';
+import { AppError, CheckPortsRequest, isAllowedTarget, isDeniedTarget, parseIpLiteral } from '@port-checker/shared';
 
 export interface CheckTarget {
   /** Canonical IP literal to probe. */
@@ -13,6 +13,8 @@ export interface CheckTarget {
 export interface CheckRequestPolicy {
   maxPorts: number;
   allowLocalIps: boolean;
+  /** Subnets refused whatever else allows them (PORT_CHECKER_DENY_CIDRS). */
+  denyCidrs: readonly string[];
   /** Only the caller's own address may be checked (PORT_CHECKER_SELF_CHECK_ONLY). */
   selfCheckOnly?: boolean;
 }
@@ -50,6 +52,9 @@ export function parseCheckRequest(body: unknown, callerIp: string | undefined, p
       `a challenge is only checked at the address the request comes from (${callerIp ?? 'unknown'}), not ${host}: ` +
         'leave provider_ip out, or ask from the machine to be checked',
     );
+  }
+  if (isDeniedTarget(host, policy.denyCidrs)) {
+    throw new AppError('FORBIDDEN_TARGET', `${host} is not checked here: its operator excludes it (PORT_CHECKER_DENY_CIDRS)`);
   }
   if (!isAllowedTarget(host, policy.allowLocalIps)) {
     throw new AppError(

@@ -46,7 +46,12 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const app = createApp({
     checker,
     logger,
-    policy: { maxPorts: config.maxPorts, allowLocalIps: config.allowLocalIps, selfCheckOnly: config.security.selfCheckOnly },
+    policy: {
+      maxPorts: config.maxPorts,
+      allowLocalIps: config.allowLocalIps,
+      denyCidrs: config.denyCidrs,
+      selfCheckOnly: config.security.selfCheckOnly,
+    },
     metrics,
     queueName: config.queueName,
     security: config.security,

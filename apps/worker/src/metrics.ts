@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Gauge, type Registry } from 'prom-client';
 import { createMetrics, PortState } from '@port-checker/shared';
+import { CLAMPED_SETTINGS } from './job-limits.js';
 import { DROP_REASONS, type ProbeHooks } from './probe.processor.js';
 
 export interface WorkerMetrics {
@@ -32,12 +33,18 @@ export function createWorkerMetrics(): WorkerMetrics {
     'Jobs dropped without probing, by reason (deadline: it had passed when the job was taken)',
     ['reason'],
   );
+  const clamped = counter(
+    'port_checker_job_settings_clamped_total',
+    "Job settings above this worker's configured maxima, cut down before probing, by setting",
+    ['setting'],
+  );
   // Series that exist from the start, so that rate() and alerts see a 0 before the first event.
   for (const state of PortState.options) {
     probes.inc({ state }, 0);
     attempts.inc({ state }, 0);
   }
   for (const reason of DROP_REASONS) dropped.inc({ reason }, 0);
+  for (const setting of CLAMPED_SETTINGS) clamped.inc({ setting }, 0);
 
   return {
     registry,
@@ -51,6 +58,7 @@ export function createWorkerMetrics(): WorkerMetrics {
         attemptsPerProbe.observe(outcome.attempts);
       },
       onDropped: (reason) => dropped.inc({ reason }),
+      onClamped: (setting) => clamped.inc({ setting }),
     },
   };
 }

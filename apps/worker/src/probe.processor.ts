@@ -1,10 +1,12 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { z } from 'zod';
-import { isAllowedTarget, ProbeJob, type Logger, type ProbeOutcome } from '@port-checker/shared';
+import { ProbeJob, type Logger, type ProbeOutcome } from '@port-checker/shared';
 import { checkPort, type AttemptListener } from './check-port.js';
+import { clampJob, type ClampedSetting, type JobLimits } from './job-limits.js';
+import { TARGET_REFUSALS, type TargetRefusal } from './target-guard.js';
 
 /** Why a job was dropped without probing. */
-export const DROP_REASONS = ['malformed', 'forbidden_target', 'deadline'] as const;
+export const DROP_REASONS = ['malformed', ...TARGET_REFUSALS, 'deadline'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
 export interface ProbeHooks {
@@ -14,28 +16,40 @@ export interface ProbeHooks {
   onProbeEnd?: (outcome: ProbeOutcome, durationMs: number) => void;
   /** Called when a job is dropped without probing. */
   onDropped?: (reason: DropReason) => void;
+  /** Called for each setting of a job cut down to the worker's own maximum. */
+  onClamped?: (setting: ClampedSetting) => void;
 }
 
 export interface ProbeProcessorOptions extends ProbeHooks {
-  allowLocalIps: boolean;
+  /** The worker's target check (`createTargetGuard`). */
+  checkTarget: (host: string) => TargetRefusal | undefined;
+  limits: JobLimits;
   logger: Logger;
 }
 
 /** Adapts `checkPort` to BullMQ: validates the job, honours its deadline, returns the outcome. */
 export function createProbeProcessor(options: ProbeProcessorOptions) {
-  const { allowLocalIps, logger, onAttempt, onProbeStart, onProbeEnd, onDropped } = options;
+  const { checkTarget, limits, logger, onAttempt, onProbeStart, onProbeEnd, onDropped, onClamped } = options;
   return async function processProbe(job: Job): Promise<ProbeOutcome> {
     const parsed = ProbeJob.safeParse(job.data);
     if (!parsed.success) {
       onDropped?.('malformed');
       throw new UnrecoverableError(`malformed probe job: ${z.prettifyError(parsed.error)}`);
     }
-    const { host, port, deadline, ...settings } = parsed.data;
+    const { job: probe, clamped } = clampJob(parsed.data, limits);
+    const { host, port, deadline, ...settings } = probe;
     // The API checks the target policy before enqueueing; checking again here means a job
     // written into Redis by anyone else still cannot reach a private network.
-    if (!isAllowedTarget(host, allowLocalIps)) {
-      onDropped?.('forbidden_target');
-      throw new UnrecoverableError(`target ${host} is not a public address`);
+    const refusal = checkTarget(host);
+    if (refusal !== undefined) {
+      onDropped?.(refusal);
+      throw new UnrecoverableError(`target ${host} refused: ${refusal}`);
+    }
+    // A child logger per job: its id, never its whole payload.
+    const log = logger.child({ jobId: job.id });
+    if (clamped.length > 0) {
+      clamped.forEach((setting) => onClamped?.(setting));
+      log.warn({ clamped }, "job settings above this worker's maxima were cut down");
     }
     const remainingMs = deadline - Date.now();
     if (remainingMs <= 0) {
@@ -43,8 +57,6 @@ export function createProbeProcessor(options: ProbeProcessorOptions) {
       throw new UnrecoverableError('deadline passed before the probe started; nobody waits for its result');
     }
     const signal = AbortSignal.timeout(remainingMs);
-    // A child logger per job: its id, never its whole payload.
-    const log = logger.child({ jobId: job.id });
     const started = performance.now();
     onProbeStart?.();
     const outcome = await checkPort(host, port, { ...settings, signal, ...(onAttempt && { onAttempt }) });
@@ -62,5 +74,6 @@ export function combineHooks(...list: ProbeHooks[]): ProbeHooks {
     onProbeStart: () => list.forEach((hooks) => hooks.onProbeStart?.()),
     onProbeEnd: (...args) => list.forEach((hooks) => hooks.onProbeEnd?.(...args)),
     onDropped: (reason) => list.forEach((hooks) => hooks.onDropped?.(reason)),
+    onClamped: (setting) => list.forEach((hooks) => hooks.onClamped?.(setting)),
   };
 }

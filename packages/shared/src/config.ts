@@ -13,6 +13,8 @@ const Env = z.object({
   PORT_CHECKER_PORT: port.default(9000),
   PORT_CHECKER_DEBUG: flag.default(false),
   PORT_CHECKER_ALLOW_LOCAL_IPS: flag.default(false),
+  // Refused as targets like special-purpose ranges, by API and workers, local targets allowed or not.
+  PORT_CHECKER_DENY_CIDRS: z.string().transform(parseCidrList).default([]),
   PORT_CHECKER_QUEUE: z
     .string()
     .regex(/^[\w.-]+$/, 'letters, digits, "_", "." and "-" only (BullMQ refuses ":")')
@@ -89,6 +91,16 @@ function isCidr(text: string): boolean {
   }
 }
 
+function parseCidrList(text: string, ctx: z.RefinementCtx): string[] {
+  const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const bad = entries.find((entry) => !isCidr(entry));
+  if (bad !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${bad}" is not a CIDR subnet such as 168.63.129.16/32 or 2001:db8::/32` });
+    return z.NEVER;
+  }
+  return entries;
+}
+
 function parseCorsOrigins(text: string, ctx: z.RefinementCtx): '*' | string[] {
   if (text.trim() === '*') return '*';
   const origins = text.split(',').map((origin) => origin.trim());
@@ -112,6 +124,8 @@ export interface Config {
   readonly port: number;
   readonly debug: boolean;
   readonly allowLocalIps: boolean;
+  /** Subnets never probed, whatever else allows them (PORT_CHECKER_DENY_CIDRS). */
+  readonly denyCidrs: readonly string[];
   readonly queueName: string;
   readonly redisUrl: string;
   readonly probe: ProbeSettings;
@@ -171,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT_CHECKER_PORT,
     debug: e.PORT_CHECKER_DEBUG,
     allowLocalIps: e.PORT_CHECKER_ALLOW_LOCAL_IPS,
+    denyCidrs: Object.freeze(e.PORT_CHECKER_DENY_CIDRS),
     queueName: e.PORT_CHECKER_QUEUE,
     redisUrl: e.REDIS_URL,
     probe: Object.freeze(probe),
