@@ -45,7 +45,7 @@ describe('GET /openapi.json', () => {
     const document = await openApi();
     expect(document.openapi).toMatch(/^3\./);
     expect(document.info).toMatchObject({ title: 'Golem port checker', version: expect.any(String) });
-    expect(Object.keys(document.paths).sort()).toEqual(['/check-ports', '/health', '/metrics', '/ready']);
+    expect(Object.keys(document.paths).sort()).toEqual(['/check-ports', '/health', '/ready']);
   });
 
   it('describes the check request and response with the very zod schemas the API validates with', async () => {

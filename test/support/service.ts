@@ -37,7 +37,7 @@ export async function startService({ env = {}, workers = 1, redisUrl = inject('r
     // Tests send many requests from 127.0.0.1; the rate-limit tests turn the limits on.
     PORT_CHECKER_RATE_LIMIT_MAX: '0',
     PORT_CHECKER_TARGET_RATE_LIMIT_MAX: '0',
-    PORT_CHECK_WORKER_METRICS_PORT: '0',
+    PORT_CHECKER_ADMIN_PORT: '0',
     ...env,
   });
   const apiLogs = captureLogs('api');

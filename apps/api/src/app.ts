@@ -8,7 +8,7 @@ import type { CheckRequestPolicy } from './check-request.js';
 import { docsRouter } from './docs.route.js';
 import { errorHandler, notFound } from './error-handler.js';
 import { jsonBody } from './json-body.js';
-import { serveMetrics, type ApiMetrics } from './metrics.js';
+import type { ApiMetrics } from './metrics.js';
 import type { PortChecker } from './port-checker.js';
 import type { RateLimits } from './rate-limits.js';
 import { readinessRouter } from './readiness.route.js';
@@ -46,7 +46,6 @@ export function createApp({ checker, logger, policy, metrics, queueName, securit
     res.json({ status: 'ok' });
   });
   app.use(readinessRouter(checker, queueName));
-  app.get('/metrics', serveMetrics(metrics.registry));
   app.use(docsRouter());
   // Token, then the per-client limit, before the body is read: a stranger without the token
   // costs no Redis round trip, and every request with it counts, however malformed.

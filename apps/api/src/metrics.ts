@@ -125,10 +125,3 @@ function routeOf(req: Request, isCheck: boolean): string {
   if (typeof route?.path === 'string') return `${req.baseUrl}${route.path}`;
   return isCheck ? CHECK_PORTS_PATH : 'unmatched';
 }
-
-/** GET /metrics in Prometheus' text format. */
-export function serveMetrics(registry: Registry): RequestHandler {
-  return async (_req, res) => {
-    res.type(registry.contentType).send(await registry.metrics());
-  };
-}

@@ -12,6 +12,7 @@ import {
   type Logger,
   type ProbeSettings,
 } from '@port-checker/shared';
+import { cached } from './cached.js';
 import { JobResults } from './job-results.js';
 import { OverloadGuard, type OverloadLimits } from './overload-guard.js';
 
@@ -24,9 +25,9 @@ export interface PortChecker {
   readonly draining: boolean;
   /** Refuses new checks (SERVICE_UNAVAILABLE) and resolves when those in flight have ended. */
   drain(): Promise<void>;
-  /** Workers connected to the queue now, in any process (BullMQ names their Redis connections). */
+  /** Workers connected to the queue, in any process (BullMQ names their Redis connections); read at most once a second. */
   countWorkers(): Promise<number>;
-  /** Jobs waiting, being probed and delayed now. */
+  /** Jobs waiting, being probed and delayed; read at most once a second. */
   countJobs(): Promise<JobCounts>;
   close(): Promise<void>;
 }
@@ -91,13 +92,9 @@ export async function createPortChecker(options: PortCheckerOptions): Promise<Po
       await guard.whenIdle();
     },
 
-    async countWorkers() {
-      return queue.getWorkersCount();
-    },
+    countWorkers: cached(() => queue.getWorkersCount()),
 
-    async countJobs() {
-      return (await queue.getJobCounts(...JOB_STATES)) as JobCounts;
-    },
+    countJobs: cached(async () => (await queue.getJobCounts(...JOB_STATES)) as JobCounts),
 
     async check(host, ports, { challenge } = {}) {
       if (draining) {

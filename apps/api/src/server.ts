@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { failFastOptions, idempotent, runShutdownSteps, type Config, type Logger } from '@port-checker/shared';
+import { failFastOptions, idempotent, runShutdownSteps, startAdminServer, type Config, type Logger } from '@port-checker/shared';
 import { createApp } from './app.js';
 import { createApiMetrics, type ApiMetrics } from './metrics.js';
 import { createPortChecker, type PortChecker } from './port-checker.js';
@@ -13,6 +13,8 @@ export interface RunningApi {
   checker: PortChecker;
   /** e.g. http://127.0.0.1:9000 */
   url: string;
+  /** The admin listener's, e.g. http://127.0.0.1:9001/metrics */
+  metricsUrl: string;
   metrics: ApiMetrics;
   /**
    * Refuses new checks (503, and /ready 503) while those in flight end by their deadline, then
@@ -72,6 +74,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     },
     app,
   );
+  // Listen for metrics first: an admin port already taken then fails the start before any check.
+  const adminServer = await startAdminServer(metrics.registry, config.admin.host, config.admin.apiPort);
   server.listen(config.port, config.host);
   await once(server, 'listening');
   const closeServer = closer(server);
@@ -82,6 +86,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     server,
     checker,
     url: `http://${host}:${port}`,
+    metricsUrl: adminServer.metricsUrl,
     metrics,
     close: idempotent(() =>
       runShutdownSteps(
@@ -90,6 +95,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
           // rather than a refused connection, and load balancers see /ready fail.
           { name: 'drain checks in flight', run: () => checker.drain() },
           { name: 'http server', run: closeServer },
+          { name: 'admin server', run: () => adminServer.close() },
           // Closing BullMQ's connections waits for Redis to answer; it may be away for good.
           { name: 'job queue', run: () => checker.close(), timeoutMs: 3000 },
           { name: 'redis', run: () => redis.quit().catch(() => redis.disconnect()) },

@@ -1,6 +1,3 @@
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Gauge, type Registry } from 'prom-client';
 import { createMetrics, PortState } from '@port-checker/shared';
 import { CLAMPED_SETTINGS } from './job-limits.js';
@@ -60,34 +57,5 @@ export function createWorkerMetrics(): WorkerMetrics {
       onDropped: (reason) => dropped.inc({ reason }),
       onClamped: (setting) => clamped.inc({ setting }),
     },
-  };
-}
-
-export interface MetricsServer {
-  /** e.g. http://127.0.0.1:9101/metrics */
-  url: string;
-  close(): Promise<void>;
-}
-
-/** A worker has no HTTP API: this small server answers GET /metrics for Prometheus, and 404 otherwise. */
-export async function startMetricsServer(registry: Registry, host: string, port: number): Promise<MetricsServer> {
-  const server = createServer((req, res) => {
-    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ detail: { code: 'NOT_FOUND', message: 'only GET /metrics is served here' } }));
-      return;
-    }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      () => res.writeHead(500).end(),
-    );
-  });
-  server.listen(port, host);
-  await once(server, 'listening');
-  const address = server.address() as AddressInfo;
-  const hostname = address.address.includes(':') ? `[${address.address}]` : address.address;
-  return {
-    url: `http://${hostname}:${address.port}/metrics`,
-    close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
   };
 }

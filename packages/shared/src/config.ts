@@ -51,8 +51,9 @@ const Env = z.object({
   PORT_CHECKER_TRUST_PROXY: z.string().transform(parseTrustProxy).default(false),
   // Off by default: any website could otherwise spend its visitors' addresses on checks.
   PORT_CHECKER_CORS_ORIGINS: z.string().transform(parseCorsOrigins).default([]),
-  // Operations
-  PORT_CHECK_WORKER_METRICS_PORT: port.default(9101),
+  // Operations: GET /metrics of each app, on a listener of its own (README "Security").
+  PORT_CHECKER_ADMIN_HOST: z.string().default('127.0.0.1'),
+  PORT_CHECKER_ADMIN_PORT: port.optional(),
 });
 
 /** Names of every variable the service reads: documentation is checked against this list. */
@@ -138,9 +139,16 @@ export interface Config {
   readonly overload: { readonly maxBacklog: number; readonly maxInFlight: number };
   /** Bounds on how slowly a client may send a request, and how long an idle keep-alive lasts. */
   readonly http: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number; readonly keepAliveTimeoutMs: number };
-  /** Where a worker serves GET /metrics, on `host`; 0 picks a free port. */
-  readonly workerMetricsPort: number;
+  /** Where each app serves GET /metrics: apart from the API's public port, loopback by default. */
+  readonly admin: AdminSettings;
   readonly security: SecuritySettings;
+}
+
+export interface AdminSettings {
+  readonly host: string;
+  /** PORT_CHECKER_ADMIN_PORT, else 9001 for the API and 9101 for a worker; 0 picks a free port. */
+  readonly apiPort: number;
+  readonly workerPort: number;
 }
 
 export interface SecuritySettings {
@@ -211,7 +219,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       trustProxy: e.PORT_CHECKER_TRUST_PROXY,
       corsOrigins: e.PORT_CHECKER_CORS_ORIGINS,
     }),
-    workerMetricsPort: e.PORT_CHECK_WORKER_METRICS_PORT,
+    admin: Object.freeze({
+      host: e.PORT_CHECKER_ADMIN_HOST,
+      apiPort: e.PORT_CHECKER_ADMIN_PORT ?? 9001,
+      workerPort: e.PORT_CHECKER_ADMIN_PORT ?? 9101,
+    }),
   });
 }
 
