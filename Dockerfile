@@ -20,7 +20,8 @@ WORKDIR /app
 # Root owns the code; the app runs as node and cannot change it.
 COPY --from=build /out/api ./
 USER node
-EXPOSE 9000
+# The API, and GET /metrics on the admin port (PORT_CHECKER_ADMIN_PORT; loopback unless PORT_CHECKER_ADMIN_HOST says).
+EXPOSE 9000 9001
 # node, not npm: SIGTERM reaches the process and shutdown is graceful.
 CMD ["node", "dist/main.js"]
 
@@ -31,6 +32,6 @@ ENV NODE_OPTIONS=--max-old-space-size=256
 WORKDIR /app
 COPY --from=build /out/worker ./
 USER node
-# GET /metrics for Prometheus (PORT_CHECK_WORKER_METRICS_PORT).
+# GET /metrics for Prometheus on the admin port (PORT_CHECKER_ADMIN_PORT; loopback unless PORT_CHECKER_ADMIN_HOST says).
 EXPOSE 9101
 CMD ["node", "dist/main.js"]

@@ -32,7 +32,7 @@ const baseEnv = {
   PORT_CHECKER_HOST: '127.0.0.1',
   PORT_CHECKER_PORT: '0',
   PORT_CHECKER_ALLOW_LOCAL_IPS: 'true',
-  PORT_CHECK_WORKER_METRICS_PORT: '0',
+  PORT_CHECKER_ADMIN_PORT: '0',
   // The benchmark measures the checker, not the abuse limits (on by default in production).
   PORT_CHECKER_RATE_LIMIT_PORTS: '0',
   PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '0',

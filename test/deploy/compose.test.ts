@@ -18,6 +18,12 @@ interface Service {
   profiles?: string[];
   stop_grace_period?: string;
   container_name?: string;
+  user?: string;
+  read_only?: boolean;
+  cap_drop?: string[];
+  security_opt?: string[];
+  mem_limit?: string;
+  logging?: { driver: string; options: Record<string, string> };
 }
 interface Compose {
   services: Record<string, Service>;
@@ -50,6 +56,28 @@ describe('docker-compose.yml', () => {
     expect(redis!.healthcheck!.test).toEqual(['CMD', 'redis-cli', 'ping']);
   });
 
+  it('publishes no Redis port: only the API and the workers reach it, inside the compose network', () => {
+    expect(redis!.ports).toBeUndefined();
+  });
+
+  it.each(['redis', 'api', 'worker', 'prometheus', 'grafana'])(
+    'runs %s without capabilities or privilege escalation, memory bounded, logs rotated',
+    (name) => {
+      const service = compose.services[name]!;
+      expect(service.cap_drop).toEqual(['ALL']);
+      expect(service.security_opt).toContain('no-new-privileges:true');
+      expect(service.mem_limit).toMatch(/^\d+[mg]$/);
+      expect(service.logging).toEqual({ driver: 'json-file', options: { 'max-size': expect.stringMatching(/^\d+m$/), 'max-file': expect.stringMatching(/^\d+$/) } });
+      if (name !== 'grafana') expect(service.read_only, 'read_only').toBe(true);
+    },
+  );
+
+  it('runs Redis as its own user, so that its entrypoint needs no capability to switch, and bounds it below its memory limit', () => {
+    expect(redis!.user).toBe('redis');
+    const maxmemory = redis!.command![redis!.command!.indexOf('--maxmemory') + 1]!;
+    expect(parseInt(maxmemory, 10)).toBeLessThan(parseInt(redis!.mem_limit!, 10) * 1024);
+  });
+
   it.each(['api', 'worker'])('builds %s from its Dockerfile stage and points it at the redis service, settings from .env', (name) => {
     const service = compose.services[name]!;
     expect(service.build).toEqual({ context: '.', target: name });
@@ -63,16 +91,19 @@ describe('docker-compose.yml', () => {
     expect(seconds(compose.services[name]!.stop_grace_period!)).toBeGreaterThan(defaults.deadlineMs / 1000 + 5);
   });
 
-  it('publishes the API on port 9000 and checks its health on /ready', () => {
+  it('publishes the API on port 9000 only, its metrics inside the compose network, and checks its health on /ready', () => {
     expect(api!.ports).toEqual([`${defaults.port}:${defaults.port}`]);
+    expect(api!.expose).toEqual([String(defaults.admin.apiPort)]);
+    expect(api!.environment!.PORT_CHECKER_ADMIN_HOST).toBe('0.0.0.0');
     expect(api!.healthcheck!.test.join(' ')).toContain(`http://127.0.0.1:${defaults.port}/ready`);
   });
 
   it('lets workers scale: no published port or fixed name; metrics exposed on the configured port', () => {
     expect(worker!.ports).toBeUndefined();
     expect(worker!.container_name).toBeUndefined();
-    expect(worker!.expose).toEqual([String(defaults.workerMetricsPort)]);
-    expect(worker!.healthcheck!.test.join(' ')).toContain(`http://127.0.0.1:${defaults.workerMetricsPort}/metrics`);
+    expect(worker!.expose).toEqual([String(defaults.admin.workerPort)]);
+    expect(worker!.environment!.PORT_CHECKER_ADMIN_HOST).toBe('0.0.0.0');
+    expect(worker!.healthcheck!.test.join(' ')).toContain(`http://127.0.0.1:${defaults.admin.workerPort}/metrics`);
   });
 
   it('mounts files that exist, and publishes monitoring on loopback only', () => {

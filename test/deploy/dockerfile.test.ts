@@ -52,15 +52,15 @@ describe('Dockerfile', () => {
   });
 
   it.each([
-    ['api', defaults.port],
-    ['worker', defaults.workerMetricsPort],
+    ['api', `${defaults.port} ${defaults.admin.apiPort}`],
+    ['worker', String(defaults.admin.workerPort)],
   ])('runs %s as a non-root user with node itself, so that SIGTERM reaches it', (name, port) => {
     const s = stage(name);
     expect(args(s, 'USER')).toEqual(['node']);
     expect(args(s, 'CMD')).toEqual(['["node", "dist/main.js"]']);
     // The heap limit the benchmark's figures were measured with.
     expect(args(s, 'ENV')).toContain(`NODE_OPTIONS=${PRODUCTION_NODE_OPTIONS}`);
-    expect(args(s, 'EXPOSE')).toEqual([String(port)]);
+    expect(args(s, 'EXPOSE')).toEqual([port]);
     const ops = s.instructions.map((i) => i.op);
     expect(ops.indexOf('USER')).toBeLessThan(ops.indexOf('CMD'));
   });

@@ -26,14 +26,14 @@ const queries = dashboard.panels.flatMap((panel) => panel.targets ?? []).map((ta
 describe('the Prometheus scrape config', () => {
   const { scrape_configs: jobs } = readYaml<Prometheus>('deploy/prometheus/prometheus.yml');
 
-  it('scrapes the API at its compose service name and port', () => {
+  it('scrapes the API at its compose service name and admin port', () => {
     const job = jobs.find((j) => j.job_name === 'port-checker-api')!;
-    expect(job.static_configs).toEqual([{ targets: [`api:${defaults.port}`] }]);
+    expect(job.static_configs).toEqual([{ targets: [`api:${defaults.admin.apiPort}`] }]);
   });
 
   it('finds every worker replica through Docker DNS, on the metrics port', () => {
     const job = jobs.find((j) => j.job_name === 'port-checker-worker')!;
-    expect(job.dns_sd_configs).toEqual([{ names: ['worker'], type: 'A', port: defaults.workerMetricsPort, refresh_interval: '15s' }]);
+    expect(job.dns_sd_configs).toEqual([{ names: ['worker'], type: 'A', port: defaults.admin.workerPort, refresh_interval: '15s' }]);
   });
 });
 
@@ -66,7 +66,7 @@ describe('the dashboard against the metrics the service really exposes', () => {
   beforeAll(async () => {
     service = await startService({ workers: 0 });
     const worker = await service.startWorkerService();
-    exposed = new Set([...(await scrapeNames(`${service.url}/metrics`)), ...(await scrapeNames(worker.metricsUrl))]);
+    exposed = new Set([...(await scrapeNames(service.api.metricsUrl)), ...(await scrapeNames(worker.metricsUrl))]);
   });
   afterAll(async () => {
     await service?.stop();

@@ -59,16 +59,33 @@ describe.each([API, WORKER])('%s', (path) => {
     for (const [key, expected] of Object.entries(SANDBOX)) expect(value(key), key).toBe(expected);
   });
 
+  it('bounds memory beyond the heap, and threads', () => {
+    const heapMb = Number(/--max-old-space-size=(\d+)/.exec(service!.Environment!.join(' '))![1]);
+    expect(value('MemoryMax')).toMatch(/^\d+M$/);
+    expect(parseInt(value('MemoryMax')!, 10)).toBeGreaterThan(heapMb);
+    expect(Number(value('TasksMax'))).toBeGreaterThanOrEqual(32);
+  });
+
   it('gives a stop time longer than a check can take, so that SIGTERM drains', () => {
     expect(Number(value('TimeoutStopSec'))).toBeGreaterThan(defaults.deadlineMs / 1000 + 5);
   });
 });
 
 describe('the worker template', () => {
-  it('gives instance N the metrics port 9100 + N, so that instance 1 has the default', () => {
+  // The unit's own shell line, run with `node` replaced by printing the port it would be given.
+  const adminPortOf = (instance: number): number => {
     const exec = parseUnit(readRepoFile(WORKER)).Service!.ExecStart![0]!;
-    expect(exec).toContain('PORT_CHECK_WORKER_METRICS_PORT=$$((9100 + %i))');
-    expect(9100 + 1).toBe(defaults.workerMetricsPort);
+    const [, script] = /^\/bin\/sh -c '(.*)'$/.exec(exec)!;
+    const command = script!.replaceAll('%i', String(instance)).replaceAll('$$', '$').replace('exec /usr/bin/node dist/main.js', '; echo "$PORT_CHECKER_ADMIN_PORT"');
+    return Number(spawnSync('/bin/sh', ['-c', command], { encoding: 'utf8', env: {} }).stdout.trim());
+  };
+
+  it('gives instance N its own admin port, instance 1 the default, none the API\'s ports', () => {
+    const ports = [1, 2, 3, 4].map(adminPortOf);
+    expect(ports[0]).toBe(defaults.admin.workerPort);
+    expect(new Set(ports).size).toBe(4);
+    for (const port of ports) expect([defaults.port, defaults.admin.apiPort]).not.toContain(port);
+    expect(loadConfig({ PORT_CHECKER_ADMIN_PORT: String(ports[1]) }).admin.workerPort).toBe(ports[1]);
   });
 });
 

@@ -162,16 +162,20 @@ describe('PORT_CHECKER_TRUST_PROXY', () => {
 });
 
 describe('every answer', () => {
-  it('carries security headers and, by default, allows any origin', async () => {
+  it('carries security headers and, by default, no CORS header: no website may call the API', async () => {
     await start({}, 0);
     for (const path of ['/health', '/nope']) {
       const response = await fetch(`${service.current.url}${path}`, { headers: { origin: 'https://a.example' } });
       expect(response.headers.get('x-content-type-options')).toBe('nosniff');
       expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
       expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
-      expect(response.headers.get('access-control-allow-origin')).toBe('*');
-      expect(response.headers.get('access-control-expose-headers')).toContain('RateLimit-Remaining');
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
     }
+    const preflight = await fetch(`${service.current.url}/check-ports`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://a.example', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('allows only the origins listed in PORT_CHECKER_CORS_ORIGINS, and answers preflights without a token', async () => {
@@ -187,7 +191,37 @@ describe('every answer', () => {
 
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://a.example');
+    expect(allowed.headers.get('access-control-expose-headers')).toContain('RateLimit-Remaining');
     expect(allowed.headers.get('access-control-allow-headers')).toMatch(/authorization/i);
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('request bodies', () => {
+  // A browser sends these from any website without a CORS preflight.
+  it.each([
+    ['text/plain', 'text/plain'],
+    ['a form', 'application/x-www-form-urlencoded'],
+    ['multipart', 'multipart/form-data; boundary=x'],
+  ])('refuses a JSON body sent as %s with 400 INVALID_REQUEST naming the type, probing nothing', async (_name, type) => {
+    const { check, jobCount } = await start({});
+    const { status, body } = await check({ provider_ip: '127.0.0.1', ports: open.ports }, { headers: { 'content-type': type } });
+    expect(status).toBe(400);
+    expect(body.detail).toEqual({
+      code: 'INVALID_REQUEST',
+      message: `the request body must be JSON sent as Content-Type: application/json, got Content-Type ${JSON.stringify(type)}`,
+    });
+    expect(await jobCount()).toBe(0);
+  });
+
+  it('refuses a body without a Content-Type, and checks one sent as application/json', async () => {
+    const { url, check } = await start({});
+    const untyped = await fetch(`${url}/check-ports`, { method: 'POST', body: new Blob([JSON.stringify({ provider_ip: '127.0.0.1', ports: open.ports })]) });
+    const typed = await check({ provider_ip: '127.0.0.1', ports: open.ports }, { headers: { 'content-type': 'application/json; charset=utf-8' } });
+
+    expect(untyped.status).toBe(400);
+    expect(((await untyped.json()) as { detail: { message: string } }).detail.message).toMatch(/got no Content-Type$/);
+    expect(typed.status).toBe(200);
+    expect(typed.body.results[open.ports[0]!]!.accessible).toBe(true);
   });
 });

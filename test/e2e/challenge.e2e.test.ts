@@ -4,12 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckPortsResponse, ErrorResponse } from '@port-checker/shared';
 import { bindTemporaryListeners, createChallenge, type TemporaryListeners } from '@port-checker/client';
 import { closedPorts, openPorts, type Ports } from '../support/listeners.js';
+import { recordingListener } from '../support/recording-listener.js';
 import { startService, type Service } from '../support/service.js';
 
 let service: Service;
 let other: Ports;
 beforeAll(async () => {
-  service = await startService({ env: { PORT_CHECK_TIMEOUT: '2', PORT_CHECK_RETRY_DELAY: '0.05', PORT_CHECK_RETRIES: '2' } });
+  // A probe timeout longer than the 2 s a challenge is waited for, so that the two can be told apart.
+  service = await startService({ env: { PORT_CHECK_TIMEOUT: '6', PORT_CHECK_RETRY_DELAY: '0.05', PORT_CHECK_RETRIES: '2' } });
   other = await openPorts(1); // accepts and hangs up: some other service on the port
 });
 afterAll(async () => {
@@ -79,7 +81,7 @@ describe('POST /check-ports with a challenge', () => {
       expect(withTheirs.body.results[port!]).toMatchObject({
         accessible: true,
         verified: false,
-        verify_error: 'Connection closed without the challenge',
+        verify_error: 'Received data without the challenge',
       });
       expect(without.body.results[port!]).toEqual(expect.not.objectContaining({ verified: expect.anything() }));
       expect(without.body.results[port!]!.accessible).toBe(true);
@@ -114,6 +116,53 @@ describe('POST /check-ports with a challenge', () => {
     const { status, body } = await service.check({ provider_ip: '127.0.0.1', ports: [7466], challenge });
     expect(status).toBe(400);
     expect(ErrorResponse.parse(body)).toEqual({ detail: { code: 'INVALID_REQUEST', message: expect.stringContaining('challenge') } });
+    expect(await service.jobCount()).toBe(jobsBefore);
+  });
+});
+
+describe('what a probe does at the target', () => {
+  it.each([
+    ['without a challenge', undefined, undefined],
+    ['with a challenge', createChallenge(), 'Challenge not received within 2000 ms'],
+  ])('sends nothing %s, and a silent listener is let go within 2 s', async (_name, challenge, verifyError) => {
+    const target = await recordingListener();
+    try {
+      const { status, body } = await service.check({ provider_ip: '127.0.0.1', ports: [target.port], ...(challenge && { challenge }) });
+
+      expect(status).toBe(200);
+      expect(body.results[target.port]!.accessible).toBe(true);
+      if (challenge) expect(body.results[target.port]!.verify_error).toBe(verifyError);
+      const [connection] = await target.connections(1);
+      expect(connection!.received).toBe('');
+      // The probe timeout is 6 s: being let go before it shows the 2 s cap, with room for a slow machine.
+      expect(connection!.openMs).toBeLessThan(challenge ? 4500 : 1000);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('hangs up at once on a listener that sends something other than the token, and sends nothing', async () => {
+    const target = await recordingListener((socket) => socket.write('SSH-2.0-OpenSSH_9.6\r\n'));
+    try {
+      const { body } = await service.check({ provider_ip: '127.0.0.1', ports: [target.port], challenge: createChallenge() });
+
+      expect(body.results[target.port]).toMatchObject({ accessible: true, verified: false, verify_error: 'Received data without the challenge' });
+      const [connection] = await target.connections(1);
+      expect(connection!.received).toBe('');
+    } finally {
+      await target.close();
+    }
+  });
+
+  it("refuses a challenge for an address other than the caller's with 403 FORBIDDEN_TARGET, enqueueing nothing", async () => {
+    const jobsBefore = await service.jobCount();
+    const { status, body } = await service.check({ provider_ip: '::1', ports: [7466], challenge: createChallenge() });
+
+    expect(status).toBe(403);
+    expect(body.detail).toEqual({
+      code: 'FORBIDDEN_TARGET',
+      message: expect.stringContaining('a challenge is only checked at the address the request comes from (127.0.0.1), not ::1'),
+    });
     expect(await service.jobCount()).toBe(jobsBefore);
   });
 });

@@ -45,7 +45,7 @@ describe('GET /openapi.json', () => {
     const document = await openApi();
     expect(document.openapi).toMatch(/^3\./);
     expect(document.info).toMatchObject({ title: 'Golem port checker', version: expect.any(String) });
-    expect(Object.keys(document.paths).sort()).toEqual(['/check-ports', '/check-tls', '/health', '/metrics', '/ready', '/whoami']);
+    expect(Object.keys(document.paths).sort()).toEqual(['/check-ports', '/check-tls', '/health', '/ready', '/whoami']);
   });
 
   it('describes POST /check-tls with the schemas the API validates and answers with', async () => {

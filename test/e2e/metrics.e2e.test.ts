@@ -18,7 +18,7 @@ afterAll(async () => {
   await open?.close();
 });
 
-const apiMetrics = (): Promise<Sample[]> => scrape(`${service.url}/metrics`);
+const apiMetrics = (): Promise<Sample[]> => scrape(service.api.metricsUrl);
 const workerMetrics = (): Promise<Sample[]> => scrape(worker.metricsUrl);
 
 /** No label value may name a target or a port: each would make a series of its own. */
@@ -29,7 +29,7 @@ function expectNoTargetsInLabels(samples: Sample[], ports: number[]): void {
 
 describe('the API at GET /metrics', () => {
   it('serves the Prometheus text format with the process metrics', async () => {
-    const response = await fetch(`${service.url}/metrics`);
+    const response = await fetch(service.api.metricsUrl);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const samples = await apiMetrics();
@@ -91,7 +91,8 @@ describe('the API at GET /metrics', () => {
     try {
       const answer = idle.check({ provider_ip: '127.0.0.1', ports: open.ports });
       await expect
-        .poll(async () => valueOf(await scrape(`${idle.url}/metrics`), 'port_checker_queue_jobs', { state: 'waiting' }))
+        // Read from Redis at most once a second.
+        .poll(async () => valueOf(await scrape(idle.api.metricsUrl), 'port_checker_queue_jobs', { state: 'waiting' }), { timeout: 5000 })
         .toBe(2);
       expect((await answer).status).toBe(503);
     } finally {

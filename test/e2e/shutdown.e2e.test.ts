@@ -33,7 +33,7 @@ function envOf({ redisUrl, queueName }: { redisUrl: string; queueName: string })
     PORT_CHECKER_QUEUE: queueName,
     PORT_CHECKER_HOST: '127.0.0.1',
     PORT_CHECKER_PORT: '0',
-    PORT_CHECK_WORKER_METRICS_PORT: '0',
+    PORT_CHECKER_ADMIN_PORT: '0',
     PORT_CHECKER_ALLOW_LOCAL_IPS: 'true',
   };
 }
@@ -128,13 +128,17 @@ describe('an API process', () => {
     listeners.push(filtered, open);
     const api = spawnApp('api', { ...envOf(service.config), ...probe });
     processes.push(api);
-    const url = (await api.waitForLine((line) => line.msg === 'api listening')).url as string;
+    const { url, metricsUrl } = (await api.waitForLine((line) => line.msg === 'api listening')) as { url: string; metricsUrl: string };
     const post = (ports: number[]) =>
-      fetch(`${url}/check-ports`, { method: 'POST', body: JSON.stringify({ provider_ip: '127.0.0.1', ports }) });
+      fetch(`${url}/check-ports`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ provider_ip: '127.0.0.1', ports }),
+      });
 
     const inFlightCheck = post(filtered.ports);
     const active = async (): Promise<number | undefined> =>
-      valueOf(await scrape(`${url}/metrics`), 'port_checker_queue_jobs', { state: 'active' });
+      valueOf(await scrape(metricsUrl), 'port_checker_queue_jobs', { state: 'active' });
     await expect.poll(active, SOON).toBe(1);
     api.child.kill('SIGTERM');
     await api.waitForLine((line) => line.msg === 'stopping');
@@ -151,6 +155,7 @@ describe('an API process', () => {
     expect(api.lines.filter((line) => line.msg === 'shutdown step done').map((line) => line.step)).toEqual([
       'drain checks in flight',
       'http server',
+      'admin server',
       'job queue',
       'redis',
     ]);

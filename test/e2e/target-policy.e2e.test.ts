@@ -42,3 +42,25 @@ describe('target policy (the default: public addresses only)', () => {
     expect(await service.jobCount()).toBe(0);
   });
 });
+
+describe('PORT_CHECKER_DENY_CIDRS', () => {
+  // Local targets allowed, so that only the deny-list can refuse these loopback addresses; no worker.
+  let denying: Service;
+  beforeAll(async () => {
+    denying = await startService({ env: { PORT_CHECKER_DENY_CIDRS: '127.0.0.2/32, 127.0.1.0/24,::1/128', PORT_CHECK_DEADLINE: '1' }, workers: 0 });
+  });
+  afterAll(() => denying?.stop());
+
+  it.each(['127.0.0.2', '127.0.1.200', '::ffff:127.0.0.2', '::1'])('refuses %s with 403 FORBIDDEN_TARGET, enqueueing nothing', async (target) => {
+    const { status, body } = await denying.check({ provider_ip: target, ports: [7466] });
+    expect(status).toBe(403);
+    expect(body.detail).toEqual({ code: 'FORBIDDEN_TARGET', message: expect.stringMatching(/its operator excludes it \(PORT_CHECKER_DENY_CIDRS\)$/) });
+    expect(await denying.jobCount()).toBe(0);
+  });
+
+  it('lets an address outside the list through to the queue', async () => {
+    const answer = denying.check({ provider_ip: '127.0.0.3', ports: [7466] }); // no worker: stays queued
+    await expect.poll(() => denying.jobCount()).toBe(1);
+    expect((await answer).status).toBe(503);
+  });
+});

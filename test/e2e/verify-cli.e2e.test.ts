@@ -95,12 +95,13 @@ describe('port-checker verify', () => {
   it('exits 1 when a port is not reachable at the checked address', async () => {
     const [port] = await closedPorts(1);
 
-    // Listening on 127.0.0.1 only, while the checker probes 127.0.0.2: refused.
-    const run = await runCli(['verify', '-p', String(port), '-s', service.url, '--ip', '127.0.0.2', '--bind', '127.0.0.1', '--json']);
+    // Listening on ::1 only, while the checker probes the caller's 127.0.0.1: refused. (A challenge
+    // is only checked at the caller's own address, so --ip cannot name another one here.)
+    const run = await runCli(['verify', '-p', String(port), '-s', service.url, '--ip', '127.0.0.1', '--bind', '::1', '--json']);
 
     expect(run.code).toBe(1);
     const report = jsonReport(run.stdout);
-    expect(report).toMatchObject({ ok: false, provider_ip: '127.0.0.2' });
+    expect(report).toMatchObject({ ok: false, provider_ip: '127.0.0.1' });
     expect(report.ports[0]).toMatchObject({ local: 'bound', reachable: false, state: 'closed', error: 'Connection refused', verified: false });
   });
 

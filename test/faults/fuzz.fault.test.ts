@@ -25,8 +25,23 @@ const requestLike = fc
   )
   .map((value) => JSON.stringify(value));
 
+// Deep nesting overflows recursive code (JSON.stringify once did): a 16 KiB body holds ~8,000 levels.
+const deeplyNested = fc
+  .record({
+    share: fc.double({ min: 0.2, max: 1, noNaN: true }),
+    open: fc.constantFrom('[', '{"a":'),
+    field: fc.constantFrom(null, 'ports', 'provider_ip', 'challenge'),
+  })
+  .map(({ share, open, field }) => {
+    const close = open === '[' ? ']' : '}';
+    const levels = Math.floor((share * 16_000) / (open.length + 1));
+    const nested = open.repeat(levels) + '1' + close.repeat(levels);
+    return field === null ? nested : `{"${field}": ${nested}}`;
+  });
+
 const body = fc.oneof(
   requestLike,
+  { arbitrary: deeplyNested, weight: 2 },
   fc.json(),
   fc.string(),
   fc.uint8Array({ maxLength: 512 }).map((bytes) => Buffer.from(bytes)),
@@ -47,11 +62,13 @@ const contentType = fc.option(
   ),
 );
 const encoding = fc.option(fc.oneof(fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'compress'), headerText));
+// Half the bodies go out as a well-formed JSON request, so that they reach the code past the parser.
+const framing = fc.oneof(fc.tuple(contentType, encoding), fc.constant(['application/json', null] as const));
 
 describe('/check-ports under random input', () => {
   it('always answers in the contract: 2xx or 4xx JSON, 503 only in its shape, never another 5xx, never a hang', async () => {
     await fc.assert(
-      fc.asyncProperty(body, contentType, encoding, fc.boolean(), async (payload, type, contentEncoding, compress) => {
+      fc.asyncProperty(body, framing, fc.boolean(), async (payload, [type, contentEncoding], compress) => {
         const headers: Record<string, string> = {};
         if (type !== null) headers['content-type'] = type;
         if (contentEncoding !== null) headers['content-encoding'] = contentEncoding;
@@ -74,6 +91,31 @@ describe('/check-ports under random input', () => {
         const { detail } = ErrorResponse.parse(json);
         expect(Object.keys(ErrorStatus)).toContain(detail.code);
         expect(ErrorStatus[detail.code as keyof typeof ErrorStatus]).toBe(response.status);
+      }),
+      { numRuns: 300 },
+    );
+  }, 120_000);
+});
+
+// Percent-escapes that do not decode: broken sequences, overlong and invalid UTF-8.
+const escape = fc.oneof(
+  fc.constantFrom('%', '%%', '%Z', '%E0%A4%A', '%C0%80', '%FF', '%ED%A0%80', '%F4%90%80%80'),
+  fc.stringMatching(/^%[0-9A-Fa-f]{2}$/),
+  fc.stringMatching(/^[\w.-]{0,8}$/),
+);
+const malformedPath = fc
+  .tuple(fc.constantFrom('/docs/', '/', '/check-ports/', '/openapi.json/', '/ready/'), fc.array(escape, { minLength: 1, maxLength: 6 }))
+  .map(([prefix, parts]) => prefix + parts.join(''));
+
+describe('every route under malformed paths', () => {
+  it('answers with a 2xx or 4xx, or a 503 in its shape (/ready here has no worker), never another 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(malformedPath, fc.constantFrom('GET', 'POST'), async (path, method) => {
+        const response = await fetch(`${service.url}${path}`, { method, signal: AbortSignal.timeout(5000) });
+        const text = await response.text();
+        if (response.status < 500) return;
+        expect(response.status, `${method} ${path}`).toBe(503);
+        expect(ErrorResponse.parse(JSON.parse(text)).detail.code).toMatch(/^(NOT_READY|SERVICE_UNAVAILABLE|CHECK_FAILED)$/);
       }),
       { numRuns: 300 },
     );

@@ -20,7 +20,7 @@ describe('an API started before Redis', () => {
       REDIS_URL: redis.url,
       PORT_CHECKER_HOST: '127.0.0.1',
       PORT_CHECKER_PORT: '0',
-      PORT_CHECK_WORKER_METRICS_PORT: '0',
+      PORT_CHECKER_ADMIN_PORT: '0',
     });
 
     const starting = startApi(config, logs.logger);
@@ -29,8 +29,12 @@ describe('an API started before Redis', () => {
     api = await starting;
 
     expect(logs.lines.some((line) => line.msg === 'waiting for Redis')).toBe(true);
-    const response = await fetch(`${api.url}/check-ports`, { method: 'POST', body: JSON.stringify({ provider_ip: '10.0.0.1', ports: [1] }) });
-    // Refused by the target policy: no worker runs, and nothing is probed.
+    const response = await fetch(`${api.url}/check-ports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ provider_ip: '127.0.0.1', ports: [1] }),
+    });
+    // Refused by the target policy (local targets are not allowed): no worker runs, nothing is probed.
     expect(response.status).toBe(403);
   });
 });

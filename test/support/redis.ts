@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import { freePort } from './listeners.js';
 
 export interface TestRedis {
@@ -76,4 +77,49 @@ export async function provideTestRedis(env: NodeJS.ProcessEnv = process.env): Pr
     }
   }
   return startRedisServer();
+}
+
+export interface RedisMonitor {
+  /** Every command run since the monitor started, as its arguments (the command name first). */
+  readonly commands: string[][];
+  /** Resolves once Redis has shown a command run after this call: everything before it is in `commands`. */
+  flush(): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Redis' MONITOR on a plain socket (ioredis' monitor mode trips on its own ready check): what a
+ * test counts here is exactly the commands Redis ran.
+ */
+export async function monitorRedis(url: string): Promise<RedisMonitor> {
+  const { hostname, port } = new URL(url);
+  const socket = connect({ host: hostname, port: Number(port) });
+  const commands: string[][] = [];
+  let pending = '';
+  let onLine = (_args: string[]): void => {};
+  socket.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('latin1');
+    const lines = pending.split('\r\n');
+    pending = lines.pop()!;
+    for (const line of lines) {
+      if (!/^\+\d/.test(line)) continue; // +OK
+      const args = [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map(([, arg]) => arg!);
+      commands.push(args);
+      onLine(args);
+    }
+  });
+  socket.write('MONITOR\r\n');
+  await once(socket, 'data');
+  return {
+    commands,
+    async flush() {
+      const marker = `monitor-flush-${Math.random()}`;
+      const seen = new Promise<void>((resolve) => (onLine = (args) => args.includes(marker) && resolve()));
+      const probe = connect({ host: hostname, port: Number(port) });
+      probe.write(`ECHO ${marker}\r\n`);
+      await seen;
+      probe.destroy();
+    },
+    stop: () => socket.destroy(),
+  };
 }

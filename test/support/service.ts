@@ -39,7 +39,7 @@ export async function startService({ env = {}, workers = 1, redisUrl = inject('r
     PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '0',
     PORT_CHECKER_TARGET_RATE_LIMIT_PORTS: '0',
     PORT_CHECKER_TARGET_NETWORK_RATE_LIMIT_PORTS: '0',
-    PORT_CHECK_WORKER_METRICS_PORT: '0',
+    PORT_CHECKER_ADMIN_PORT: '0',
     ...env,
   });
   const apiLogs = captureLogs('api');

@@ -10,7 +10,8 @@ import { CHECK_TLS_PATH, checkTlsRouter } from './check-tls.route.js';
 import { docsRouter } from './docs.route.js';
 import { errorHandler, notFound } from './error-handler.js';
 import { homeRouter } from './home.route.js';
-import { serveMetrics, type ApiMetrics } from './metrics.js';
+import { jsonBody } from './json-body.js';
+import type { ApiMetrics } from './metrics.js';
 import type { Checker } from './checker.js';
 import type { ProbeQueue } from './probe-queue.js';
 import { readinessRouter } from './readiness.route.js';
@@ -43,20 +44,20 @@ export function createApp({ checker, probes, logger, policy, metrics, queueName,
   app.set('trust proxy', security.trustProxy);
   app.use(observeRequests(logger, metrics));
   app.use(helmet());
-  app.use(cors({ origin: security.corsOrigins === '*' ? '*' : [...security.corsOrigins], exposedHeaders: EXPOSED_HEADERS }));
+  if (security.corsOrigins.length > 0) {
+    app.use(cors({ origin: security.corsOrigins === '*' ? '*' : [...security.corsOrigins], exposedHeaders: EXPOSED_HEADERS }));
+  }
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.use(readinessRouter(checker, probes, queueName));
-  app.get('/metrics', serveMetrics(metrics.registry));
   app.use(docsRouter());
   app.use(homeRouter());
   app.use(whoamiRouter(policy, security.apiToken !== undefined));
   // The token before the body is read. Budgets are charged once the body says how many ports a
   // check costs; a refusal for want of the token costs one.
   app.post([CHECK_PORTS_PATH, CHECK_TLS_PATH], requireApiToken(security.apiToken, budgets));
-  // Any content type is read as JSON: `curl -d` sends form encoding by default.
-  app.use(express.json({ limit: '16kb', type: () => true }));
+  app.use(jsonBody());
   app.use(checkPortsRouter(checker, policy, budgets));
   app.use(checkTlsRouter(checker, policy, budgets));
   app.use(notFound);

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { AppError, CheckPortsRequest, CheckTlsRequest, isAllowedTarget, parseIpLiteral } from '@port-checker/shared';
+import { AppError, CheckPortsRequest, CheckTlsRequest, isAllowedTarget, isDeniedTarget, parseIpLiteral } from '@port-checker/shared';
 
 export interface CheckTarget {
   /** Canonical IP literal to probe. */
@@ -13,6 +13,8 @@ export interface CheckTarget {
 export interface CheckRequestPolicy {
   maxPorts: number;
   allowLocalIps: boolean;
+  /** Subnets refused whatever else allows them (PORT_CHECKER_DENY_CIDRS). */
+  denyCidrs: readonly string[];
   /** Only the caller's own address may be checked (PORT_CHECKER_SELF_CHECK_ONLY). */
   selfCheckOnly?: boolean;
 }
@@ -36,6 +38,15 @@ export function parseCheckRequest(body: unknown, callerIp: string | undefined, p
   }
   checkTarget(host, callerIp, policy);
   const { challenge } = parsed.data;
+  // A challenge tells whether a service sends a given string first: asked of a stranger's
+  // address it would read their banners for the caller, one guess at a time.
+  if (challenge != null && host !== (callerIp && parseIpLiteral(callerIp))) {
+    throw new AppError(
+      'FORBIDDEN_TARGET',
+      `a challenge is only checked at the address the request comes from (${callerIp ?? 'unknown'}), not ${host}: ` +
+        'leave provider_ip out, or ask from the machine to be checked',
+    );
+  }
   return { host, ports, ...(challenge != null && { challenge }) };
 }
 
@@ -79,6 +90,9 @@ function checkTarget(host: string, callerIp: string | undefined, policy: CheckRe
         'leave provider_ip out, or ask from the machine to be checked',
     );
   }
+  if (isDeniedTarget(host, policy.denyCidrs)) {
+    throw new AppError('FORBIDDEN_TARGET', `${host} is not checked here: its operator excludes it (PORT_CHECKER_DENY_CIDRS)`);
+  }
   if (!isAllowedTarget(host, policy.allowLocalIps)) {
     throw new AppError(
       'FORBIDDEN_TARGET',
@@ -101,7 +115,15 @@ function toValidationError(body: unknown, error: z.ZodError): AppError {
   }
   if (field === 'ports' && typeof index === 'number') {
     const value = (body as { ports: unknown[] }).ports[index];
-    return new AppError('INVALID_PORT', `ports[${index}] is ${JSON.stringify(value) ?? 'undefined'}: a port must be an integer from 1 to 65535`);
+    return new AppError('INVALID_PORT', `ports[${index}] is ${describe(value)}: a port must be an integer from 1 to 65535`);
   }
   return new AppError('INVALID_REQUEST', 'ports must be a non-empty array of port numbers, e.g. {"ports": [7466, 50800]}');
+}
+
+/** A short, safe rendering of a value the caller sent: deeply nested JSON would overflow JSON.stringify. */
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  const text = JSON.stringify(value) ?? 'undefined';
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }

@@ -17,6 +17,10 @@ export function toAppError(error: unknown): AppError {
   if (httpError?.type === 'entity.parse.failed') {
     return new AppError('INVALID_REQUEST', 'the request body is not valid JSON', { cause: error });
   }
+  // Express's router throws this for a path parameter that is not valid percent-encoding.
+  if (error instanceof URIError) {
+    return new AppError('INVALID_REQUEST', 'the path is not valid percent-encoded UTF-8', { cause: error });
+  }
   if (httpError?.status === 404) {
     return new AppError('NOT_FOUND', 'no such file', { cause: error });
   }

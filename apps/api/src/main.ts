@@ -4,7 +4,7 @@ import { startApi } from './server.js';
 const config = loadConfigOrExit();
 const logger = createLogger({ name: 'port-checker-api', debug: config.debug });
 const api = await startApi(config, logger);
-logger.info({ url: api.url, queue: config.queueName }, 'api listening');
+logger.info({ url: api.url, metricsUrl: api.metricsUrl, queue: config.queueName }, 'api listening');
 
 // In-flight checks end by their deadline; the timer ends a shutdown that would not.
 closeOnSignals({ logger, close: api.close, timeoutMs: config.deadlineMs + 5000 });

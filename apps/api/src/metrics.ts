@@ -1,4 +1,3 @@
-import type { RequestHandler } from 'express';
 import { Gauge, type Registry } from 'prom-client';
 import { createMetrics, PortState, type Logger } from '@port-checker/shared';
 import { LIMITS, type LimitName } from './budgets.js';
@@ -113,11 +112,4 @@ export function createApiMetrics(probes: ProbeQueue, logger: Logger): ApiMetrics
   }
 
   return { registry, observe };
-}
-
-/** GET /metrics in Prometheus' text format. */
-export function serveMetrics(registry: Registry): RequestHandler {
-  return async (_req, res) => {
-    res.type(registry.contentType).send(await registry.metrics());
-  };
 }

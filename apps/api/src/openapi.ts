@@ -109,12 +109,6 @@ export function createOpenApiDocument(): ReturnType<OpenApiGeneratorV3['generate
     summary: 'Liveness: the process runs, whether or not Redis answers',
     responses: { 200: { description: 'alive', content: json(z.object({ status: z.literal('ok') })) } },
   });
-  registry.registerPath({
-    method: 'get',
-    path: '/metrics',
-    summary: 'Prometheus metrics',
-    responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } } },
-  });
 
   return new OpenApiGeneratorV3(registry.definitions).generateDocument({
     openapi: '3.0.3',

@@ -12,6 +12,7 @@ import {
   type TlsProbeJob,
   type TlsProbeOutcome,
 } from '@port-checker/shared';
+import { cached } from './cached.js';
 
 /** What a job carries, and what its worker returns. */
 export type ProbeData = ProbeJob | TlsProbeJob;
@@ -149,15 +150,14 @@ export class ProbeQueue {
     }
   }
 
-  /** Workers connected to the queue now, in any process (BullMQ names their Redis connections). */
-  countWorkers(): Promise<number> {
-    return this.queue.getWorkersCount();
-  }
+  /**
+   * Workers connected to the queue, in any process (BullMQ names their Redis connections). Read
+   * at most once a second, however often /ready and scrapes ask: anyone may call /ready.
+   */
+  readonly countWorkers = cached(() => this.queue.getWorkersCount());
 
-  /** Jobs waiting, being probed and delayed now. */
-  async countJobs(): Promise<JobCounts> {
-    return (await this.queue.getJobCounts(...JOB_STATES)) as JobCounts;
-  }
+  /** Jobs waiting, being probed and delayed; read at most once a second. */
+  readonly countJobs = cached(async () => (await this.queue.getJobCounts(...JOB_STATES)) as JobCounts);
 
   /** Jobs no worker has taken yet: what the overload guard watches. */
   async countBacklog(): Promise<number> {

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { failFastOptions, idempotent, runShutdownSteps, type Config, type Logger } from '@port-checker/shared';
+import { failFastOptions, idempotent, runShutdownSteps, startAdminServer, type Config, type Logger } from '@port-checker/shared';
 import { createApp } from './app.js';
 import { createApiMetrics, type ApiMetrics } from './metrics.js';
 import { createChecker, type Checker } from './checker.js';
@@ -15,6 +15,8 @@ export interface RunningApi {
   probes: ProbeQueue;
   /** e.g. http://127.0.0.1:9000 */
   url: string;
+  /** The admin listener's, e.g. http://127.0.0.1:9001/metrics */
+  metricsUrl: string;
   metrics: ApiMetrics;
   /**
    * Refuses new checks (503, and /ready 503) while those in flight end by their deadline, then
@@ -48,7 +50,12 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     checker,
     probes,
     logger,
-    policy: { maxPorts: config.maxPorts, allowLocalIps: config.allowLocalIps, selfCheckOnly: config.security.selfCheckOnly },
+    policy: {
+      maxPorts: config.maxPorts,
+      allowLocalIps: config.allowLocalIps,
+      denyCidrs: config.denyCidrs,
+      selfCheckOnly: config.security.selfCheckOnly,
+    },
     metrics,
     queueName: config.queueName,
     security: config.security,
@@ -69,6 +76,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     },
     app,
   );
+  // Listen for metrics first: an admin port already taken then fails the start before any check.
+  const adminServer = await startAdminServer(metrics.registry, config.admin.host, config.admin.apiPort);
   server.listen(config.port, config.host);
   await once(server, 'listening');
   const closeServer = closer(server);
@@ -80,6 +89,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     checker,
     probes,
     url: `http://${host}:${port}`,
+    metricsUrl: adminServer.metricsUrl,
     metrics,
     close: idempotent(() =>
       runShutdownSteps(
@@ -88,6 +98,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
           // rather than a refused connection, and load balancers see /ready fail.
           { name: 'drain checks in flight', run: () => checker.drain() },
           { name: 'http server', run: closeServer },
+          { name: 'admin server', run: () => adminServer.close() },
           // Closing BullMQ's connections waits for Redis to answer; it may be away for good.
           {
             name: 'job queue',

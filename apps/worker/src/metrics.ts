@@ -1,8 +1,6 @@
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Gauge, type Registry } from 'prom-client';
 import { createMetrics, PortState } from '@port-checker/shared';
+import { CLAMPED_SETTINGS } from './job-limits.js';
 import { DROP_REASONS, type ProbeHooks } from './probe.processor.js';
 
 export interface WorkerMetrics {
@@ -33,6 +31,11 @@ export function createWorkerMetrics(): WorkerMetrics {
     ['reason'],
   );
   const tlsProbes = counter('port_checker_tls_probes_total', 'TLS checks finished, by whether the certificate was valid', ['valid']);
+  const clamped = counter(
+    'port_checker_job_settings_clamped_total',
+    "Job settings above this worker's configured maxima, cut down before probing, by setting",
+    ['setting'],
+  );
   // Series that exist from the start, so that rate() and alerts see a 0 before the first event.
   for (const state of PortState.options) {
     probes.inc({ state }, 0);
@@ -40,6 +43,7 @@ export function createWorkerMetrics(): WorkerMetrics {
   }
   for (const reason of DROP_REASONS) dropped.inc({ reason }, 0);
   for (const valid of ['true', 'false']) tlsProbes.inc({ valid }, 0);
+  for (const setting of CLAMPED_SETTINGS) clamped.inc({ setting }, 0);
 
   return {
     registry,
@@ -54,35 +58,7 @@ export function createWorkerMetrics(): WorkerMetrics {
       },
       onTlsProbeEnd: ({ valid }) => tlsProbes.inc({ valid: String(valid) }),
       onDropped: (reason) => dropped.inc({ reason }),
+      onClamped: (setting) => clamped.inc({ setting }),
     },
-  };
-}
-
-export interface MetricsServer {
-  /** e.g. http://127.0.0.1:9101/metrics */
-  url: string;
-  close(): Promise<void>;
-}
-
-/** A worker has no HTTP API: this small server answers GET /metrics for Prometheus, and 404 otherwise. */
-export async function startMetricsServer(registry: Registry, host: string, port: number): Promise<MetricsServer> {
-  const server = createServer((req, res) => {
-    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ detail: { code: 'NOT_FOUND', message: 'only GET /metrics is served here' } }));
-      return;
-    }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      () => res.writeHead(500).end(),
-    );
-  });
-  server.listen(port, host);
-  await once(server, 'listening');
-  const address = server.address() as AddressInfo;
-  const hostname = address.address.includes(':') ? `[${address.address}]` : address.address;
-  return {
-    url: `http://${hostname}:${address.port}/metrics`,
-    close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
   };
 }

@@ -15,7 +15,7 @@ export interface TcpProbeResult {
 export interface TcpProbeOptions {
   timeoutMs: number;
   signal?: AbortSignal;
-  /** After connecting, wait up to `timeoutMs` more for this token to arrive. */
+  /** After connecting, wait up to `CHALLENGE_TIMEOUT_MS` (at most `timeoutMs`) for this token to arrive first. */
   challenge?: string | undefined;
 }
 
@@ -27,13 +27,17 @@ const ERRORS: Record<string, { state: PortState; error: string }> = {
   ENETUNREACH: { state: 'filtered', error: 'Network unreachable' },
 };
 const TIMED_OUT = ERRORS.ETIMEDOUT!;
-/** The longest challenge is 64 characters; a peer that sends more without it is not the asker. */
-const CHALLENGE_READ_LIMIT = 64;
+/**
+ * The caller's own listener sends its token at once; whatever else holds the port gets no more
+ * of our time than this (a pre-auth slot of sshd is a scarce thing).
+ */
+export const CHALLENGE_TIMEOUT_MS = 2000;
 
 /**
  * One TCP connect to `host:port`. Sends nothing, and closes with a reset rather than a FIN so
  * that a busy worker does not pile up TIME_WAIT sockets. With a challenge, the port counts as
- * verified only if the token arrives within the first 64 bytes. Never rejects.
+ * verified only if the token is the first thing it sends; no more than the token's length is
+ * read, and the connection is closed as soon as that is known. Never rejects.
  */
 export function probeTcp(
   host: string,
@@ -69,12 +73,14 @@ export function probeTcp(
       if (challenge === undefined) return finish(opened);
 
       clearTimeout(timer);
-      timer = setTimeout(() => unverified(`Challenge not received within ${timeoutMs} ms`), timeoutMs);
+      const readMs = Math.min(timeoutMs, CHALLENGE_TIMEOUT_MS);
+      timer = setTimeout(() => unverified(`Challenge not received within ${readMs} ms`), readMs);
+      const token = Buffer.from(challenge);
       let received = Buffer.alloc(0);
       socket.on('data', (chunk: Buffer) => {
-        received = Buffer.concat([received, chunk]).subarray(0, CHALLENGE_READ_LIMIT);
-        if (received.includes(challenge)) finish({ ...opened!, verified: true, verifyError: null });
-        else if (received.length >= CHALLENGE_READ_LIMIT) unverified('Received data without the challenge');
+        received = Buffer.concat([received, chunk]).subarray(0, token.length);
+        if (received.equals(token)) finish({ ...opened!, verified: true, verifyError: null });
+        else if (!token.subarray(0, received.length).equals(received)) unverified('Received data without the challenge');
       });
       socket.once('end', () => unverified('Connection closed without the challenge'));
     });

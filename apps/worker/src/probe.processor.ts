@@ -1,7 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { z } from 'zod';
 import {
-  isAllowedTarget,
   ProbeJob,
   TLS_PROBE_JOB_NAME,
   TlsProbeJob,
@@ -10,10 +9,12 @@ import {
   type TlsProbeOutcome,
 } from '@port-checker/shared';
 import { checkPort, shortestAttemptMs, type AttemptListener } from './check-port.js';
+import { clampJob, type ClampedSetting, type JobLimits } from './job-limits.js';
 import { probeTls } from './probe-tls.js';
+import { TARGET_REFUSALS, type TargetRefusal } from './target-guard.js';
 
 /** Why a job was dropped without probing. */
-export const DROP_REASONS = ['malformed', 'forbidden_target', 'deadline'] as const;
+export const DROP_REASONS = ['malformed', ...TARGET_REFUSALS, 'deadline'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
 export interface ProbeHooks {
@@ -24,41 +25,50 @@ export interface ProbeHooks {
   onTlsProbeEnd?: (outcome: TlsProbeOutcome, durationMs: number) => void;
   /** Called when a job is dropped without probing. */
   onDropped?: (reason: DropReason) => void;
+  /** Called for each setting of a job cut down to the worker's own maximum. */
+  onClamped?: (setting: ClampedSetting) => void;
 }
 
 export interface ProbeProcessorOptions extends ProbeHooks {
-  allowLocalIps: boolean;
+  /** The worker's target check (`createTargetGuard`). */
+  checkTarget: (host: string) => TargetRefusal | undefined;
+  limits: JobLimits;
   logger: Logger;
 }
 
 /**
- * Adapts `checkPort` and `probeTls` to BullMQ: validates the job, checks its target, honours its
- * deadline, returns the outcome.
+ * Adapts `checkPort` and `probeTls` to BullMQ: validates the job, trusts none of its numbers
+ * beyond the worker's own settings, checks its target, honours its deadline, returns the outcome.
  */
 export function createProbeProcessor(options: ProbeProcessorOptions) {
-  const { allowLocalIps, logger, onAttempt, onProbeStart, onProbeEnd, onTlsProbeEnd, onDropped } = options;
+  const { checkTarget, limits, logger, onAttempt, onProbeStart, onProbeEnd, onTlsProbeEnd, onDropped, onClamped } = options;
 
-  /** Parses the job, and refuses what must not be probed or can no longer be in time. */
+  /** Parses and clamps the job, and refuses what must not be probed or can no longer be in time. */
   function admit<T extends { host: string; deadline: number; timeoutMs: number }>(job: Job, schema: z.ZodType<T>): T {
     const parsed = schema.safeParse(job.data);
     if (!parsed.success) {
       onDropped?.('malformed');
       throw new UnrecoverableError(`malformed probe job: ${z.prettifyError(parsed.error)}`);
     }
-    const { host, deadline, timeoutMs } = parsed.data;
+    const { job: data, clamped } = clampJob(parsed.data, limits);
     // The API checks the target policy before enqueueing; checking again here means a job
     // written into Redis by anyone else still cannot reach a private network.
-    if (!isAllowedTarget(host, allowLocalIps)) {
-      onDropped?.('forbidden_target');
-      throw new UnrecoverableError(`target ${host} is not a public address`);
+    const refusal = checkTarget(data.host);
+    if (refusal !== undefined) {
+      onDropped?.(refusal);
+      throw new UnrecoverableError(`target ${data.host} refused: ${refusal}`);
+    }
+    if (clamped.length > 0) {
+      clamped.forEach((setting) => onClamped?.(setting));
+      logger.warn({ jobId: job.id, clamped }, "job settings above this worker's maxima were cut down");
     }
     // Taken up too late for one useful attempt: the API answers CHECK_FAILED for it, rather
     // than a `filtered` that only says this worker was late.
-    if (deadline - Date.now() < shortestAttemptMs(timeoutMs)) {
+    if (data.deadline - Date.now() < shortestAttemptMs(data.timeoutMs)) {
       onDropped?.('deadline');
       throw new UnrecoverableError('deadline passed before the probe could start; nobody waits for its result');
     }
-    return parsed.data;
+    return data;
   }
 
   async function processPortProbe(job: Job): Promise<ProbeOutcome> {
@@ -68,7 +78,7 @@ export function createProbeProcessor(options: ProbeProcessorOptions) {
     const outcome = await checkPort(host, port, { ...settings, ...(onAttempt && { onAttempt }) });
     const durationMs = performance.now() - started;
     onProbeEnd?.(outcome, durationMs);
-    // Its id, never its whole payload.
+    // The job's id, never its whole payload; no child logger per job, a cost at every probe.
     logger.debug({ jobId: job.id, state: outcome.state, attempts: outcome.attempts, durationMs: Math.round(durationMs) }, 'probe finished');
     return outcome;
   }
@@ -96,5 +106,6 @@ export function combineHooks(...list: ProbeHooks[]): ProbeHooks {
     onProbeEnd: (...args) => list.forEach((hooks) => hooks.onProbeEnd?.(...args)),
     onTlsProbeEnd: (...args) => list.forEach((hooks) => hooks.onTlsProbeEnd?.(...args)),
     onDropped: (reason) => list.forEach((hooks) => hooks.onDropped?.(reason)),
+    onClamped: (setting) => list.forEach((hooks) => hooks.onClamped?.(setting)),
   };
 }

@@ -1,6 +1,7 @@
 import { Worker } from 'bullmq';
 import { patientConnection, type Config, type Logger } from '@port-checker/shared';
 import { createProbeProcessor, type ProbeHooks } from './probe.processor.js';
+import { createTargetGuard } from './target-guard.js';
 
 /**
  * A worker that dies mid-probe (killed, out of memory, its host lost) stops renewing the locks
@@ -17,7 +18,12 @@ export const STALLED_JOB_SETTINGS = { lockDuration: 5000, stalledInterval: 2000,
 
 /** Starts one BullMQ worker that takes probe jobs from the configured queue. */
 export function startProbeWorker(config: Config, logger: Logger, hooks: ProbeHooks = {}): Worker {
-  const processor = createProbeProcessor({ allowLocalIps: config.allowLocalIps, logger, ...hooks });
+  const processor = createProbeProcessor({
+    checkTarget: createTargetGuard(config),
+    limits: { probe: config.probe, deadlineMs: config.deadlineMs },
+    logger,
+    ...hooks,
+  });
   const worker = new Worker(config.queueName, processor, {
     connection: patientConnection(config.redisUrl),
     // Concurrency bounds the probes held at once, not the fetching: a BullMQ worker takes jobs

@@ -1,13 +1,13 @@
 import type { Worker } from 'bullmq';
-import { idempotent, runShutdownSteps, type Config, type Logger } from '@port-checker/shared';
-import { createWorkerMetrics, startMetricsServer, type WorkerMetrics } from './metrics.js';
+import { idempotent, runShutdownSteps, startAdminServer, type Config, type Logger } from '@port-checker/shared';
+import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { combineHooks, type ProbeHooks } from './probe.processor.js';
 import { startProbeWorker } from './probe.worker.js';
 
 export interface RunningWorker {
   worker: Worker;
   metrics: WorkerMetrics;
-  /** Where Prometheus scrapes this worker, e.g. http://0.0.0.0:9101/metrics */
+  /** Where Prometheus scrapes this worker, e.g. http://127.0.0.1:9101/metrics */
   metricsUrl: string;
   /** Takes no new jobs, finishes the probes it holds (each ends by its job's deadline), then stops serving metrics. */
   close(): Promise<void>;
@@ -17,18 +17,18 @@ export interface RunningWorker {
 export async function startWorkerService(config: Config, logger: Logger, hooks: ProbeHooks = {}): Promise<RunningWorker> {
   const metrics = createWorkerMetrics();
   // Listen first: a metrics port already taken then fails the start before any job is taken.
-  const metricsServer = await startMetricsServer(metrics.registry, config.host, config.workerMetricsPort);
+  const adminServer = await startAdminServer(metrics.registry, config.admin.host, config.admin.workerPort);
   const worker = startProbeWorker(config, logger, combineHooks(metrics.hooks, hooks));
   return {
     worker,
     metrics,
-    metricsUrl: metricsServer.url,
+    metricsUrl: adminServer.metricsUrl,
     close: idempotent(() =>
       runShutdownSteps(
         [
           // Probes end by their jobs' deadline; only a Redis that is away can hold this longer.
           { name: 'finish the probes held', run: () => worker.close(), timeoutMs: config.deadlineMs },
-          { name: 'metrics server', run: () => metricsServer.close() },
+          { name: 'admin server', run: () => adminServer.close() },
         ],
         logger,
       ),

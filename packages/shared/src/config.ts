@@ -13,6 +13,8 @@ const Env = z.object({
   PORT_CHECKER_PORT: port.default(9000),
   PORT_CHECKER_DEBUG: flag.default(false),
   PORT_CHECKER_ALLOW_LOCAL_IPS: flag.default(false),
+  // Refused as targets like special-purpose ranges, by API and workers, local targets allowed or not.
+  PORT_CHECKER_DENY_CIDRS: z.string().transform(parseCidrList).default([]),
   PORT_CHECKER_QUEUE: z
     .string()
     .regex(/^[\w.-]+$/, 'letters, digits, "_", "." and "-" only (BullMQ refuses ":")')
@@ -53,9 +55,11 @@ const Env = z.object({
   PORT_CHECKER_TARGET_NETWORK_RATE_LIMIT_PORTS: z.coerce.number().int().min(0).default(4000),
   PORT_CHECKER_SELF_CHECK_ONLY: flag.default(false),
   PORT_CHECKER_TRUST_PROXY: z.string().transform(parseTrustProxy).default(false),
-  PORT_CHECKER_CORS_ORIGINS: z.string().transform(parseCorsOrigins).default('*'),
-  // Operations
-  PORT_CHECK_WORKER_METRICS_PORT: port.default(9101),
+  // Off by default: any website could otherwise spend its visitors' addresses on checks.
+  PORT_CHECKER_CORS_ORIGINS: z.string().transform(parseCorsOrigins).default([]),
+  // Operations: GET /metrics of each app, on a listener of its own (README "Security").
+  PORT_CHECKER_ADMIN_HOST: z.string().default('127.0.0.1'),
+  PORT_CHECKER_ADMIN_PORT: port.optional(),
 });
 
 /** Names of every variable the service reads: documentation is checked against this list. */
@@ -103,6 +107,16 @@ function isCidr(text: string): boolean {
   }
 }
 
+function parseCidrList(text: string, ctx: z.RefinementCtx): string[] {
+  const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const bad = entries.find((entry) => !isCidr(entry));
+  if (bad !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${bad}" is not a CIDR subnet such as 168.63.129.16/32 or 2001:db8::/32` });
+    return z.NEVER;
+  }
+  return entries;
+}
+
 function parseCorsOrigins(text: string, ctx: z.RefinementCtx): '*' | string[] {
   if (text.trim() === '*') return '*';
   const origins = text.split(',').map((origin) => origin.trim());
@@ -126,6 +140,8 @@ export interface Config {
   readonly port: number;
   readonly debug: boolean;
   readonly allowLocalIps: boolean;
+  /** Subnets never probed, whatever else allows them (PORT_CHECKER_DENY_CIDRS). */
+  readonly denyCidrs: readonly string[];
   readonly queueName: string;
   readonly redisUrl: string;
   readonly probe: ProbeSettings;
@@ -138,9 +154,16 @@ export interface Config {
   readonly overload: { readonly maxBacklog: number; readonly maxInFlight: number };
   /** Bounds on how slowly a client may send a request, and how long an idle keep-alive lasts. */
   readonly http: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number; readonly keepAliveTimeoutMs: number };
-  /** Where a worker serves GET /metrics, on `host`; 0 picks a free port. */
-  readonly workerMetricsPort: number;
+  /** Where each app serves GET /metrics: apart from the API's public port, loopback by default. */
+  readonly admin: AdminSettings;
   readonly security: SecuritySettings;
+}
+
+export interface AdminSettings {
+  readonly host: string;
+  /** PORT_CHECKER_ADMIN_PORT, else 9001 for the API and 9101 for a worker; 0 picks a free port. */
+  readonly apiPort: number;
+  readonly workerPort: number;
 }
 
 export interface SecuritySettings {
@@ -150,6 +173,7 @@ export interface SecuritySettings {
   /** Only the caller's own address may be checked. */
   readonly selfCheckOnly: boolean;
   readonly trustProxy: TrustProxy;
+  /** Origins browsers may call the API from; none by default. */
   readonly corsOrigins: '*' | readonly string[];
 }
 
@@ -207,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT_CHECKER_PORT,
     debug: e.PORT_CHECKER_DEBUG,
     allowLocalIps: e.PORT_CHECKER_ALLOW_LOCAL_IPS,
+    denyCidrs: Object.freeze(e.PORT_CHECKER_DENY_CIDRS),
     queueName: e.PORT_CHECKER_QUEUE,
     redisUrl: e.REDIS_URL,
     probe: Object.freeze(probe),
@@ -235,7 +260,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       trustProxy: e.PORT_CHECKER_TRUST_PROXY,
       corsOrigins: e.PORT_CHECKER_CORS_ORIGINS,
     }),
-    workerMetricsPort: e.PORT_CHECK_WORKER_METRICS_PORT,
+    admin: Object.freeze({
+      host: e.PORT_CHECKER_ADMIN_HOST,
+      apiPort: e.PORT_CHECKER_ADMIN_PORT ?? 9001,
+      workerPort: e.PORT_CHECKER_ADMIN_PORT ?? 9101,
+    }),
   });
 }
 

@@ -54,3 +54,8 @@ export function isPublicAddress(address: string): boolean {
 export function isAllowedTarget(address: string, allowLocalIps: boolean): boolean {
   return allowLocalIps || isPublicAddress(address);
 }
+
+/** True for an address inside one of `denyCidrs` (PORT_CHECKER_DENY_CIDRS), parsed by the config. */
+export function isDeniedTarget(address: string, denyCidrs: readonly string[]): boolean {
+  return inAny(ipaddr.process(address), cidrs([...denyCidrs]));
+}

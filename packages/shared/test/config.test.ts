@@ -74,7 +74,7 @@ describe('loadConfig: abuse protection', () => {
       },
       selfCheckOnly: false,
       trustProxy: false,
-      corsOrigins: '*',
+      corsOrigins: [],
     });
   });
 
@@ -121,6 +121,14 @@ describe('loadConfig: abuse protection', () => {
       .toEqual(['https://a.example', 'http://localhost:3000']);
   });
 
+  it('reads PORT_CHECKER_DENY_CIDRS as a list of IPv4 and IPv6 subnets, none by default', () => {
+    expect(loadConfig({}).denyCidrs).toEqual([]);
+    expect(loadConfig({ PORT_CHECKER_DENY_CIDRS: '168.63.129.16/32, 2001:db8:64::/96,' }).denyCidrs).toEqual([
+      '168.63.129.16/32',
+      '2001:db8:64::/96',
+    ]);
+  });
+
   it('takes a Bearer token of 16 characters or more', () => {
     const token = 'c2VjcmV0LXRva2VuLTEyMw==';
     expect(loadConfig({ PORT_CHECKER_API_TOKEN: token }).security.apiToken).toBe(token);
@@ -141,6 +149,9 @@ describe('loadConfig: abuse protection', () => {
     ['PORT_CHECKER_TRUST_PROXY', '127.1'],
     ['PORT_CHECKER_CORS_ORIGINS', 'https://a.example/path'],
     ['PORT_CHECKER_CORS_ORIGINS', 'a.example'],
+    ['PORT_CHECKER_DENY_CIDRS', '168.63.129.16'],
+    ['PORT_CHECKER_DENY_CIDRS', '10.0.0.0/33'],
+    ['PORT_CHECKER_DENY_CIDRS', 'metadata.internal/32'],
   ])('refuses %s=%s and names the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
