@@ -48,17 +48,16 @@ export async function benchManyProviders(options: ManyProvidersOptions): Promise
 async function measureChecker(name: string, cwd: string, targets: ProviderTargets, options: ManyProvidersOptions): Promise<ManyProvidersRow[]> {
   const redis = await startRedisServer();
   const client = new Redis(redis.url);
-  const profile = options.profileDir ? ` --cpu-prof --cpu-prof-dir=${options.profileDir}/${name}` : '';
+  const nodeArgs = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}/${name}`] : [];
   const env = {
     REDIS_URL: redis.url,
     PORT_CHECKER_HOST: '127.0.0.1',
     PORT_CHECKER_PORT: '0',
     PORT_CHECKER_ALLOW_LOCAL_IPS: 'true',
     PORT_CHECK_WORKER_METRICS_PORT: '0',
-    NODE_OPTIONS: PRODUCTION_NODE_OPTIONS + profile,
   };
-  const api = spawnApp('api', env, { fromBuild: true, cwd });
-  const worker = spawnApp('worker', env, { fromBuild: true, cwd });
+  const api = spawnApp('api', env, { fromBuild: true, cwd, nodeArgs });
+  const worker = spawnApp('worker', env, { fromBuild: true, cwd, nodeArgs });
   try {
     const url = String((await api.waitForLine((line) => line.msg === 'api listening')).url);
     await worker.waitForLine((line) => line.msg === 'worker started');

@@ -31,11 +31,15 @@ export interface AppProcess {
 export function spawnApp(
   app: 'api' | 'worker',
   env: Record<string, string>,
-  { fromBuild = false, cwd = root }: { fromBuild?: boolean; /** Another checkout's build, for before/after benchmarks. */ cwd?: string } = {},
+  {
+    fromBuild = false,
+    cwd = root,
+    nodeArgs = [],
+  }: { fromBuild?: boolean; /** Another checkout's build, for before/after benchmarks. */ cwd?: string; nodeArgs?: string[] } = {},
 ): AppProcess {
-  const args = fromBuild
+  const args = nodeArgs.concat(fromBuild
     ? [`apps/${app}/dist/main.js`]
-    : ['--conditions=development', '--import', 'tsx', `apps/${app}/src/main.ts`];
+    : ['--conditions=development', '--import', 'tsx', `apps/${app}/src/main.ts`]);
   const child = spawn(process.execPath, args, {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...(fromBuild && { NODE_OPTIONS: PRODUCTION_NODE_OPTIONS }), ...env },
