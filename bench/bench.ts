@@ -4,7 +4,7 @@
 //
 //   pnpm bench                 the whole run (about two minutes)
 //   pnpm bench --workers 2     the same with two worker processes
-//   pnpm bench --only many-providers [--baseline <checkout>] [--profile <dir>] [--duration <s>]
+//   pnpm bench --only many-providers [--baseline <checkout>] [--profile <dir>] [--duration <s>] [--rounds <n>]
 //                              only the many-providers load; with --baseline also that checkout's
 //                              build, measured in the same run; --profile writes --cpu-prof files
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,6 +25,7 @@ const { values: args } = parseArgs({
     baseline: { type: 'string' },
     profile: { type: 'string' },
     duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '1' },
   },
 });
 const workerCount = Number(args.workers);
@@ -33,6 +34,7 @@ const manyProvidersOptions = {
   durationMs: Number(args.duration) * 1000,
   builds: { ...(args.baseline && { baseline: args.baseline }), checker: process.cwd() },
   profileDir: args.profile,
+  rounds: Number(args.rounds),
 };
 
 if (args.only === 'many-providers') {

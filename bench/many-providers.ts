@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { PRODUCTION_NODE_OPTIONS, spawnApp } from '../test/support/processes.js';
 import { startRedisServer } from '../test/support/redis.js';
-import { commandsSince, readCommandStats } from './measure.js';
+import { commandsSince, percentile, readCommandStats } from './measure.js';
 import { cpuPer, providerTargets, redisPid, runProviderLoad, type LoadResult, type ProviderTargets } from './providers.js';
 
 export interface ManyProvidersRow extends LoadResult {
@@ -28,6 +28,8 @@ export interface ManyProvidersOptions {
   builds: Record<string, string>;
   /** Directory for `--cpu-prof` profiles of the apps, if wanted. */
   profileDir?: string | undefined;
+  /** Each build and the floor are measured this many times, in turn; the report shows medians. */
+  rounds: number;
 }
 
 const PORTS_PER_REQUEST = [1, 3] as const;
@@ -37,8 +39,12 @@ export async function benchManyProviders(options: ManyProvidersOptions): Promise
   const targets = await providerTargets();
   const rows: ManyProvidersRow[] = [];
   try {
-    for (const [name, cwd] of Object.entries(options.builds)) rows.push(...(await measureChecker(name, cwd, targets, options)));
-    rows.push(...(await measureFloor(options)));
+    // In turn rather than one after the other: on a shared machine the load of others changes
+    // by the minute, and medians of interleaved runs compare builds more fairly.
+    for (let round = 0; round < options.rounds; round += 1) {
+      for (const [name, cwd] of Object.entries(options.builds)) rows.push(...(await measureChecker(name, cwd, targets, options)));
+      rows.push(...(await measureFloor(options)));
+    }
   } finally {
     await targets.close();
   }
@@ -139,11 +145,35 @@ async function measured(
   };
 }
 
-/** Rows of the report's table, floor ratios included. */
-export function formatManyProviders(rows: ManyProvidersRow[]): string {
+/** Medians over rounds of every figure, one row per stack and ports per request. */
+export function medianRows(rows: ManyProvidersRow[]): ManyProvidersRow[] {
+  const groups = new Map<string, ManyProvidersRow[]>();
+  for (const row of rows) {
+    const key = `${row.stack} ${row.portsPerRequest}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  const median = (values: number[]): number => percentile(values, 50);
+  return [...groups.values()].map((group) => ({
+    ...group[0]!,
+    requestsPerSecond: median(group.map((r) => r.requestsPerSecond)),
+    p50Ms: median(group.map((r) => r.p50Ms)),
+    p99Ms: median(group.map((r) => r.p99Ms)),
+    requests: group.reduce((sum, r) => sum + r.requests, 0),
+    failures: Object.fromEntries(
+      group.flatMap((r) => Object.entries(r.failures)).reduce((all, [k, v]) => all.set(k, (all.get(k) ?? 0) + v), new Map<string, number>()),
+    ),
+    cpuUsPerPort: Object.fromEntries(Object.keys(group[0]!.cpuUsPerPort).map((k) => [k, median(group.map((r) => r.cpuUsPerPort[k]!))])),
+    redisCommandsPerPort: median(group.map((r) => r.redisCommandsPerPort)),
+    redisScriptCallsPerPort: median(group.map((r) => r.redisScriptCallsPerPort)),
+  }));
+}
+
+/** Rows of the report's table (medians over rounds), floor ratios included. */
+export function formatManyProviders(all: ManyProvidersRow[]): string {
+  const rows = medianRows(all);
   const floorOf = (k: number) => rows.find((r) => r.stack === 'BullMQ floor' && r.portsPerRequest === k);
   const lines = [
-    '| many providers, 64 clients | req/s | p50 | p99 | CPU µs per checked port: api / worker / redis = total | vs floor | Redis cmds/port (scripts) | failures |',
+    '| many providers, 64 clients (median of rounds) | req/s | p50 | p99 | CPU µs per checked port: api (floor: producer) / worker / redis = total | vs floor | Redis cmds/port (scripts) | failures |',
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
