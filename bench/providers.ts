@@ -49,7 +49,7 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   requests: number;
-  /** Answers other than 200, by status (0: no answer). */
+  /** Answers other than 200, by status, or by error code where none came. */
   failures: Record<string, number>;
 }
 
@@ -105,7 +105,8 @@ export async function runProviderLoad(options: {
   };
 }
 
-function post(url: string, body: string, agent: Agent): Promise<number> {
+/** The answer's status, or the error's code when there was none. */
+function post(url: string, body: string, agent: Agent): Promise<number | string> {
   return new Promise((resolve) => {
     const req = request(`${url}/check-ports`, {
       method: 'POST',
@@ -113,7 +114,7 @@ function post(url: string, body: string, agent: Agent): Promise<number> {
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
     });
     req.setTimeout(30_000, () => req.destroy(new Error('timed out')));
-    req.once('error', () => resolve(0));
+    req.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
     req.once('response', (response) => {
       response.resume();
       response.once('end', () => resolve(response.statusCode ?? 0));
