@@ -32,7 +32,11 @@ const workerCount = Number(args.workers);
 const manyProvidersOptions = {
   clients: 64,
   durationMs: Number(args.duration) * 1000,
-  builds: { ...(args.baseline && { baseline: args.baseline }), checker: process.cwd() },
+  // --baseline <dir> or name=<dir>,name=<dir>: other checkouts' builds, measured in turn with this one.
+  builds: {
+    ...Object.fromEntries((args.baseline?.split(',') ?? []).map((entry) => (entry.includes('=') ? entry.split('=', 2) : ['baseline', entry]))),
+    checker: process.cwd(),
+  },
   profileDir: args.profile,
   rounds: Number(args.rounds),
 };
