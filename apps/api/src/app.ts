@@ -34,6 +34,8 @@ const EXPOSED_HEADERS = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Re
 export function createApp({ checker, logger, policy, metrics, queueName, security, limits }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: answers are checks, never cached, and hashing each one cost CPU per request.
+  app.disable('etag');
   app.set('trust proxy', security.trustProxy);
   app.use(metrics.record);
   app.use(requestLogger(logger));
