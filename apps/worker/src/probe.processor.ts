@@ -43,14 +43,13 @@ export function createProbeProcessor(options: ProbeProcessorOptions) {
       throw new UnrecoverableError('deadline passed before the probe started; nobody waits for its result');
     }
     const signal = AbortSignal.timeout(remainingMs);
-    // A child logger per job: its id, never its whole payload.
-    const log = logger.child({ jobId: job.id });
     const started = performance.now();
     onProbeStart?.();
     const outcome = await checkPort(host, port, { ...settings, signal, ...(onAttempt && { onAttempt }) });
     const durationMs = performance.now() - started;
     onProbeEnd?.(outcome, durationMs);
-    log.debug({ state: outcome.state, attempts: outcome.attempts, durationMs: Math.round(durationMs) }, 'probe finished');
+    // The job's id, never its whole payload; no child logger per job, a cost at every probe.
+    logger.debug({ jobId: job.id, state: outcome.state, attempts: outcome.attempts, durationMs: Math.round(durationMs) }, 'probe finished');
     return outcome;
   };
 }
