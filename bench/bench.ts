@@ -43,7 +43,10 @@ const manyProvidersOptions = {
 
 if (args.only === 'many-providers') {
   const rows = await benchManyProviders(manyProvidersOptions);
-  process.stdout.write(`\n${formatManyProviders(rows)}\n\n${JSON.stringify(rows.map(({ stack, portsPerRequest, commandsPerPort }) => ({ stack, portsPerRequest, commandsPerPort })))}\n`);
+  mkdirSync('bench-results', { recursive: true });
+  const file = `bench-results/many-providers-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, JSON.stringify(rows, null, 2));
+  process.stdout.write(`\n${formatManyProviders(rows)}\n\nwritten to ${file} (with Redis calls per port by command)\n`);
   process.exit(0);
 }
 
