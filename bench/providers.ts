@@ -68,7 +68,7 @@ export async function runProviderLoad(options: {
 }): Promise<LoadResult> {
   const { url, targets, portsPerRequest, clients, durationMs, phase } = options;
   const agents = Array.from({ length: PROVIDER_COUNT }, (_, i) => {
-    const localAddress = `127.${2 + phase}.${1 + Math.floor(i / TARGET_COUNT)}.${1 + (i % TARGET_COUNT)}`;
+    const localAddress = `127.${2 + (phase % 250)}.${1 + Math.floor(i / TARGET_COUNT)}.${1 + (i % TARGET_COUNT)}`;
     return new Agent({ keepAlive: true, maxSockets: 1, localAddress });
   });
   const busy = new Set<number>();
