@@ -4,6 +4,9 @@
 //
 //   pnpm bench                 the whole run (about two minutes)
 //   pnpm bench --workers 2     the same with two worker processes
+//   pnpm bench --only many-providers [--baseline <checkout>] [--profile <dir>] [--duration <s>] [--rounds <n>]
+//                              only the many-providers load; with --baseline also that checkout's
+//                              build, measured in the same run; --profile writes --cpu-prof files
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -12,10 +15,40 @@ import { Redis } from 'ioredis';
 import { closedPorts, filteredPorts, openPorts } from '../test/support/listeners.js';
 import { spawnApp, type AppProcess } from '../test/support/processes.js';
 import { startRedisServer } from '../test/support/redis.js';
+import { benchManyProviders, formatManyProviders } from './many-providers.js';
 import { commandsSince, connectFloor, percentile, postJson, readCommandStats, RssSampler } from './measure.js';
 
-const { values: args } = parseArgs({ options: { workers: { type: 'string', default: '1' } } });
+const { values: args } = parseArgs({
+  options: {
+    workers: { type: 'string', default: '1' },
+    only: { type: 'string' },
+    baseline: { type: 'string' },
+    profile: { type: 'string' },
+    duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '1' },
+  },
+});
 const workerCount = Number(args.workers);
+const manyProvidersOptions = {
+  clients: 64,
+  durationMs: Number(args.duration) * 1000,
+  // --baseline <dir> or name=<dir>,name=<dir>: other checkouts' builds, measured in turn with this one.
+  builds: {
+    ...Object.fromEntries((args.baseline?.split(',') ?? []).map((entry) => (entry.includes('=') ? entry.split('=', 2) : ['baseline', entry]))),
+    checker: process.cwd(),
+  },
+  profileDir: args.profile,
+  rounds: Number(args.rounds),
+};
+
+if (args.only === 'many-providers') {
+  const rows = await benchManyProviders(manyProvidersOptions);
+  mkdirSync('bench-results', { recursive: true });
+  const file = `bench-results/many-providers-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, JSON.stringify(rows, null, 2));
+  process.stdout.write(`\n${formatManyProviders(rows)}\n\nwritten to ${file} (with Redis calls per port by command)\n`);
+  process.exit(0);
+}
 
 const redis = await startRedisServer();
 const redisClient = new Redis(redis.url);
@@ -144,6 +177,9 @@ for (const workers of [1, 2]) {
 }
 results.workerScaling = scaling;
 
+const manyProviders = await benchManyProviders(manyProvidersOptions);
+results.manyProviders = manyProviders;
+
 await Promise.all([open3.close(), open100.close(), filtered100.close(), scalingPorts.close()]);
 await redisClient.quit();
 await redis.stop();
@@ -187,6 +223,8 @@ process.stdout.write(
     `(${distinct.cpuMicrosecondsPerPort.toFixed(0)} µs each), and about ${(1e6 / shared).toFixed(0)}/s for load like b's, where ` +
     `concurrent checks of the same ports share probes (${shared.toFixed(1)} µs each).\n`,
 );
+
+process.stdout.write(`\n${formatManyProviders(manyProviders)}\n`);
 
 mkdirSync('bench-results', { recursive: true });
 const file = `bench-results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;

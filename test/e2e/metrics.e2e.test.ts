@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningWorker } from '../../apps/worker/src/server.js';
+import { WORKERS_PER_PROCESS } from '../../apps/worker/src/probe.worker.js';
 import { closedPorts, openPorts, type Ports } from '../support/listeners.js';
 import { scrape, valueOf, type Sample } from '../support/metrics.js';
 import { startService, type Service } from '../support/service.js';
@@ -82,7 +83,7 @@ describe('the API at GET /metrics', () => {
     for (const state of ['waiting', 'active', 'delayed']) {
       expect(valueOf(samples, 'port_checker_queue_jobs', { state })).toBe(0);
     }
-    expect(valueOf(samples, 'port_checker_workers')).toBe(1);
+    expect(valueOf(samples, 'port_checker_workers')).toBe(WORKERS_PER_PROCESS);
     expect(valueOf(samples, 'port_checker_rate_limited_requests_total', { limit: 'client' })).toBe(0);
   });
 
@@ -127,7 +128,7 @@ describe("a worker's GET /metrics", () => {
     try {
       expect((await late.check({ provider_ip: '127.0.0.1', ports: open.ports.slice(0, 1) })).status).toBe(503);
       const lateWorker = await late.startWorkerService();
-      await once(lateWorker.worker, 'failed');
+      await Promise.race(lateWorker.workers.map((worker) => once(worker, 'failed')));
       const samples = await scrape(lateWorker.metricsUrl);
       expect(valueOf(samples, 'port_checker_jobs_dropped_total', { reason: 'deadline' })).toBe(1);
       expect(valueOf(samples, 'port_checker_probes_total', { state: 'open' })).toBe(0);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WORKERS_PER_PROCESS } from '../../apps/worker/src/probe.worker.js';
 import { filteredPorts, openPorts, type Ports } from '../support/listeners.js';
 import { scrape, valueOf } from '../support/metrics.js';
 import { spawnApp, type AppProcess } from '../support/processes.js';
@@ -65,7 +66,7 @@ describe('a worker process', () => {
     const worker = await spawnWorker(service);
     const filtered = await filteredPorts(2);
     listeners.push(filtered);
-    await expect.poll(() => readyWorkers(service!.url), SOON).toBe(1);
+    await expect.poll(() => readyWorkers(service!.url), SOON).toBe(WORKERS_PER_PROCESS);
 
     const answer = service.check({ provider_ip: '127.0.0.1', ports: filtered.ports });
     await expect.poll(() => inFlight(worker.metricsUrl), SOON).toBe(2);
@@ -95,7 +96,7 @@ describe('a worker process', () => {
     const filtered = await filteredPorts(4);
     const open = await openPorts(1);
     listeners.push(filtered, open);
-    await expect.poll(() => readyWorkers(service!.url), SOON).toBe(2);
+    await expect.poll(() => readyWorkers(service!.url), SOON).toBe(2 * WORKERS_PER_PROCESS);
 
     const answer = service.check({ provider_ip: '127.0.0.1', ports: filtered.ports });
     const held = (): Promise<number[]> => Promise.all(workers.map((w) => inFlight(w.metricsUrl)));

@@ -28,12 +28,20 @@ export interface AppProcess {
  * Runs an app in a process of its own: its `main.ts` from source (tests need no build), or
  * with `fromBuild` its `dist/main.js`, exactly as in production.
  */
-export function spawnApp(app: 'api' | 'worker', env: Record<string, string>, { fromBuild = false } = {}): AppProcess {
-  const args = fromBuild
+export function spawnApp(
+  app: 'api' | 'worker',
+  env: Record<string, string>,
+  {
+    fromBuild = false,
+    cwd = root,
+    nodeArgs = [],
+  }: { fromBuild?: boolean; /** Another checkout's build, for before/after benchmarks. */ cwd?: string; nodeArgs?: string[] } = {},
+): AppProcess {
+  const args = nodeArgs.concat(fromBuild
     ? [`apps/${app}/dist/main.js`]
-    : ['--conditions=development', '--import', 'tsx', `apps/${app}/src/main.ts`];
+    : ['--conditions=development', '--import', 'tsx', `apps/${app}/src/main.ts`]);
   const child = spawn(process.execPath, args, {
-    cwd: root,
+    cwd,
     env: { PATH: process.env.PATH ?? '', ...(fromBuild && { NODE_OPTIONS: PRODUCTION_NODE_OPTIONS }), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -41,6 +41,8 @@ const EXPOSED_HEADERS = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Re
 export function createApp({ checker, probes, logger, policy, metrics, queueName, security, budgets }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: answers are checks, never cached, and hashing each one cost CPU per request.
+  app.disable('etag');
   app.set('trust proxy', security.trustProxy);
   app.use(observeRequests(logger, metrics));
   app.use(helmet());

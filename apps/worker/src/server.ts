@@ -2,10 +2,11 @@ import type { Worker } from 'bullmq';
 import { idempotent, runShutdownSteps, startAdminServer, type Config, type Logger } from '@port-checker/shared';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { combineHooks, type ProbeHooks } from './probe.processor.js';
-import { startProbeWorker } from './probe.worker.js';
+import { startProbeWorkers } from './probe.worker.js';
 
 export interface RunningWorker {
-  worker: Worker;
+  /** The process's BullMQ Workers (several, sharing one connection: see WORKERS_PER_PROCESS). */
+  workers: Worker[];
   metrics: WorkerMetrics;
   /** Where Prometheus scrapes this worker, e.g. http://127.0.0.1:9101/metrics */
   metricsUrl: string;
@@ -18,16 +19,16 @@ export async function startWorkerService(config: Config, logger: Logger, hooks: 
   const metrics = createWorkerMetrics();
   // Listen first: a metrics port already taken then fails the start before any job is taken.
   const adminServer = await startAdminServer(metrics.registry, config.admin.host, config.admin.workerPort);
-  const worker = startProbeWorker(config, logger, combineHooks(metrics.hooks, hooks));
+  const probeWorkers = startProbeWorkers(config, logger, combineHooks(metrics.hooks, hooks));
   return {
-    worker,
+    workers: probeWorkers.workers,
     metrics,
     metricsUrl: adminServer.metricsUrl,
     close: idempotent(() =>
       runShutdownSteps(
         [
           // Probes end by their jobs' deadline; only a Redis that is away can hold this longer.
-          { name: 'finish the probes held', run: () => worker.close(), timeoutMs: config.deadlineMs },
+          { name: 'finish the probes held', run: () => probeWorkers.close(), timeoutMs: config.deadlineMs },
           { name: 'admin server', run: () => adminServer.close() },
         ],
         logger,

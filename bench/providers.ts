@@ -1,0 +1,158 @@
+// The many-providers load: every request in flight asks about a different address, as when many
+// Golem providers start at once, so no probe can be shared. Loopback only: targets are
+// listeners on 127.0.1.1-254, and each simulated provider sends from its own loopback source
+// address, so the per-client limits (left at their defaults) apply as they would in reality.
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createServer, type Server } from 'node:net';
+import { percentile } from './measure.js';
+
+export const TARGET_COUNT = 254;
+/** Providers per phase: four per target, so each sends few requests, as a starting provider does. */
+const PROVIDER_COUNT = 4 * TARGET_COUNT;
+
+export interface ProviderTargets {
+  /** Target i is 127.0.1.(i + 1), with three open ports. */
+  hosts: string[];
+  ports: number[][];
+  close(): Promise<void>;
+}
+
+/** Three listeners (accept and hang up) on each of 127.0.1.1 ... 127.0.1.254. */
+export async function providerTargets(): Promise<ProviderTargets> {
+  const hosts = Array.from({ length: TARGET_COUNT }, (_, i) => `127.0.1.${i + 1}`);
+  const servers: Server[] = [];
+  const ports = await Promise.all(
+    hosts.map((host) =>
+      Promise.all(
+        [0, 1, 2].map(async () => {
+          const server = createServer((socket) => socket.destroy());
+          servers.push(server);
+          server.listen({ host, port: 0 });
+          await once(server, 'listening');
+          return (server.address() as { port: number }).port;
+        }),
+      ),
+    ),
+  );
+  return {
+    hosts,
+    ports,
+    close: async () => void (await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))),
+  };
+}
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  /** Answers other than 200, by status, or by error code where none came. */
+  failures: Record<string, number>;
+}
+
+/**
+ * `clients` loops, each sending one request at a time for `durationMs`. Provider i of phase
+ * `phase` sends from 127.(2 + phase).x.y (a fresh block per phase, so earlier phases' per-client
+ * counts do not carry over) and asks about a target no other request in flight asks about.
+ */
+export async function runProviderLoad(options: {
+  url: string;
+  targets: ProviderTargets;
+  portsPerRequest: number;
+  clients: number;
+  durationMs: number;
+  phase: number;
+}): Promise<LoadResult> {
+  const { url, targets, portsPerRequest, clients, durationMs, phase } = options;
+  const agents = Array.from({ length: PROVIDER_COUNT }, (_, i) => {
+    const localAddress = `127.${2 + (phase % 250)}.${1 + Math.floor(i / TARGET_COUNT)}.${1 + (i % TARGET_COUNT)}`;
+    return new Agent({ keepAlive: true, maxSockets: 1, localAddress });
+  });
+  const busy = new Set<number>();
+  let next = 0;
+  const latencies: number[] = [];
+  const failures: Record<string, number> = {};
+  const started = performance.now();
+  const endAt = started + durationMs;
+
+  async function client(): Promise<void> {
+    while (performance.now() < endAt) {
+      while (busy.has(next % TARGET_COUNT)) next += 1;
+      const provider = next % PROVIDER_COUNT;
+      const target = next % TARGET_COUNT;
+      next += 1;
+      busy.add(target);
+      const body = JSON.stringify({ provider_ip: targets.hosts[target], ports: targets.ports[target]!.slice(0, portsPerRequest) });
+      const sent = performance.now();
+      const status = await post(url, body, agents[provider]!);
+      busy.delete(target);
+      if (status === 200) latencies.push(performance.now() - sent);
+      else failures[status] = (failures[status] ?? 0) + 1;
+    }
+  }
+  await Promise.all(Array.from({ length: clients }, client));
+  const elapsedS = (performance.now() - started) / 1000;
+  for (const agent of agents) agent.destroy();
+  return {
+    requestsPerSecond: latencies.length / elapsedS,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    requests: latencies.length,
+    failures,
+  };
+}
+
+/** The answer's status, or the error's code when there was none. */
+function post(url: string, body: string, agent: Agent): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = request(`${url}/check-ports`, {
+      method: 'POST',
+      agent,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error('timed out')));
+    req.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    req.once('response', (response) => {
+      response.resume();
+      response.once('end', () => resolve(response.statusCode ?? 0));
+    });
+    req.end(body);
+  });
+}
+
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** CPU time a process has used so far, user + system, in microseconds (from /proc/<pid>/stat). */
+export function cpuMicroseconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of proc(5), counted from the state, which is field 3.
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** CPU each named process spends while `run` runs, divided by `units()` (read after it). */
+export async function cpuPer<T>(
+  pids: Record<string, number>,
+  run: () => Promise<T>,
+  units: (result: T) => number,
+): Promise<{ result: T; cpuUs: Record<string, number> }> {
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMicroseconds(pid)]));
+  const result = await run();
+  const count = units(result);
+  const cpuUs: Record<string, number> = {};
+  let total = 0;
+  for (const [name, pid] of Object.entries(pids)) {
+    cpuUs[name] = (cpuMicroseconds(pid) - before[name]!) / count;
+    total += cpuUs[name];
+  }
+  cpuUs.total = total;
+  return { result, cpuUs };
+}
+
+/** Redis's own pid, from INFO, so its CPU can be read like the apps'. */
+export async function redisPid(info: () => Promise<string>): Promise<number> {
+  return Number(/process_id:(\d+)/.exec(await info())![1]);
+}
