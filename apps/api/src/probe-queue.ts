@@ -173,7 +173,10 @@ export class ProbeQueue {
   private async add(probes: WantedProbe[]): Promise<void> {
     const jobs = probes.map(({ name, data, jobId }) => ({ name, data, opts: { jobId } }));
     try {
-      await this.queue.addBulk(jobs);
+      // One job (today's one-port checks) skips addBulk's pipeline: ioredis builds each pipeline
+      // by copying every BullMQ script onto it, a visible cost per check.
+      if (jobs.length === 1) await this.queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts);
+      else await this.queue.addBulk(jobs);
     } catch (cause) {
       // Checks that joined these jobs meanwhile learn at once that they will never run.
       for (const { jobId } of probes) this.settle(jobId, { ok: false, reason: 'the job could not be enqueued' });
