@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { PRODUCTION_NODE_OPTIONS, spawnApp } from '../test/support/processes.js';
 import { startRedisServer } from '../test/support/redis.js';
 import { commandsSince, percentile, readCommandStats } from './measure.js';
-import { cpuPer, providerTargets, redisPid, runProviderLoad, type LoadResult, type ProviderTargets } from './providers.js';
+import { cpuPer, redisPid, runProviderLoad, type LoadResult } from './providers.js';
 
 export interface ManyProvidersRow extends LoadResult {
   stack: string;
@@ -36,22 +36,17 @@ const PORTS_PER_REQUEST = [1, 3] as const;
 let phase = 0;
 
 export async function benchManyProviders(options: ManyProvidersOptions): Promise<ManyProvidersRow[]> {
-  const targets = await providerTargets();
   const rows: ManyProvidersRow[] = [];
-  try {
-    // In turn rather than one after the other: on a shared machine the load of others changes
-    // by the minute, and medians of interleaved runs compare builds more fairly.
-    for (let round = 0; round < options.rounds; round += 1) {
-      for (const [name, cwd] of Object.entries(options.builds)) rows.push(...(await measureChecker(name, cwd, targets, options)));
-      rows.push(...(await measureFloor(options)));
-    }
-  } finally {
-    await targets.close();
+  // In turn rather than one after the other: on a shared machine the load of others changes
+  // by the minute, and medians of interleaved runs compare builds more fairly.
+  for (let round = 0; round < options.rounds; round += 1) {
+    for (const [name, cwd] of Object.entries(options.builds)) rows.push(...(await measureChecker(name, cwd, options)));
+    rows.push(...(await measureFloor(options)));
   }
   return rows;
 }
 
-async function measureChecker(name: string, cwd: string, targets: ProviderTargets, options: ManyProvidersOptions): Promise<ManyProvidersRow[]> {
+async function measureChecker(name: string, cwd: string, options: ManyProvidersOptions): Promise<ManyProvidersRow[]> {
   const redis = await startRedisServer();
   const client = new Redis(redis.url);
   const nodeArgs = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}/${name}`] : [];
@@ -60,7 +55,7 @@ async function measureChecker(name: string, cwd: string, targets: ProviderTarget
     PORT_CHECKER_HOST: '127.0.0.1',
     PORT_CHECKER_PORT: '0',
     PORT_CHECKER_ALLOW_LOCAL_IPS: 'true',
-    PORT_CHECK_WORKER_METRICS_PORT: '0',
+    PORT_CHECKER_ADMIN_PORT: '0',
   };
   const api = spawnApp('api', env, { fromBuild: true, cwd, nodeArgs });
   const worker = spawnApp('worker', env, { fromBuild: true, cwd, nodeArgs });
@@ -69,9 +64,9 @@ async function measureChecker(name: string, cwd: string, targets: ProviderTarget
     await worker.waitForLine((line) => line.msg === 'worker started');
     const pids = { api: api.pid, worker: worker.pid, redis: await redisPid(() => client.info('server')) };
     const rows: ManyProvidersRow[] = [];
-    await runProviderLoad({ url, targets, portsPerRequest: 3, clients: options.clients, durationMs: 3000, phase: phase++ });
+    await runProviderLoad({ url, portsPerRequest: 3, clients: options.clients, durationMs: 3000, phase: phase++ });
     for (const portsPerRequest of PORTS_PER_REQUEST) {
-      const load = () => runProviderLoad({ url, targets, portsPerRequest, clients: options.clients, durationMs: options.durationMs, phase: phase++ });
+      const load = () => runProviderLoad({ url, portsPerRequest, clients: options.clients, durationMs: options.durationMs, phase: phase++ });
       rows.push(await measured(`${name}`, portsPerRequest, client, pids, load));
     }
     return rows;
@@ -179,6 +174,10 @@ export function formatManyProviders(all: ManyProvidersRow[]): string {
   for (const r of rows) {
     const floor = floorOf(r.portsPerRequest);
     const c = r.cpuUsPerPort;
+    if (r.requests === 0) {
+      lines.push(`| ${r.stack}, ${r.portsPerRequest} port${r.portsPerRequest > 1 ? 's' : ''}/request | 0 | - | - | - | - | - | ${JSON.stringify(r.failures)} |`);
+      continue;
+    }
     lines.push(
       `| ${r.stack}, ${r.portsPerRequest} port${r.portsPerRequest > 1 ? 's' : ''}/request | ${r.requestsPerSecond.toFixed(0)} | ` +
         `${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms | ${c.api!.toFixed(0)} / ${c.worker!.toFixed(0)} / ${c.redis!.toFixed(0)} = ${c.total!.toFixed(0)} | ` +

@@ -1,7 +1,7 @@
-// The many-providers load: every request in flight asks about a different address, as when many
-// Golem providers start at once, so no probe can be shared. Loopback only: targets are
-// listeners on 127.0.1.1-254, and each simulated provider sends from its own loopback source
-// address, so the per-client limits (left at their defaults) apply as they would in reality.
+// The many-providers load: many Golem providers starting at once, each asking about its own
+// address, so no probe can be shared and every budget applies as in reality (defaults, on).
+// Loopback only: provider i of a phase is 127.<block>.1.(i + 1), listens there on three ports, and
+// sends its checks from that same address; each phase takes a fresh block, as fresh providers.
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -9,20 +9,18 @@ import { Agent, request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { percentile } from './measure.js';
 
-export const TARGET_COUNT = 254;
-/** Providers per phase: four per target, so each sends few requests, as a starting provider does. */
-const PROVIDER_COUNT = 4 * TARGET_COUNT;
+export const PROVIDER_COUNT = 254;
 
-export interface ProviderTargets {
-  /** Target i is 127.0.1.(i + 1), with three open ports. */
+export interface Providers {
+  /** Provider i is 127.<block>.1.(i + 1), with three open ports. */
   hosts: string[];
   ports: number[][];
   close(): Promise<void>;
 }
 
-/** Three listeners (accept and hang up) on each of 127.0.1.1 ... 127.0.1.254. */
-export async function providerTargets(): Promise<ProviderTargets> {
-  const hosts = Array.from({ length: TARGET_COUNT }, (_, i) => `127.0.1.${i + 1}`);
+/** Three listeners (accept and hang up) on each of 127.<block>.1.1 ... 127.<block>.1.254. */
+export async function startProviders(block: number): Promise<Providers> {
+  const hosts = Array.from({ length: PROVIDER_COUNT }, (_, i) => `127.${block}.1.${i + 1}`);
   const servers: Server[] = [];
   const ports = await Promise.all(
     hosts.map((host) =>
@@ -54,23 +52,21 @@ export interface LoadResult {
 }
 
 /**
- * `clients` loops, each sending one request at a time for `durationMs`. Provider i of phase
- * `phase` sends from 127.(2 + phase).x.y (a fresh block per phase, so earlier phases' per-client
- * counts do not carry over) and asks about a target no other request in flight asks about.
+ * `clients` loops, each sending one request at a time for `durationMs`, each for a provider no
+ * other request in flight is for. Phase `phase` has providers of its own (a fresh block), so
+ * earlier phases' budgets do not carry over: at most about 100 ports each per phase, what one
+ * start of a provider costs.
  */
 export async function runProviderLoad(options: {
   url: string;
-  targets: ProviderTargets;
   portsPerRequest: number;
   clients: number;
   durationMs: number;
   phase: number;
 }): Promise<LoadResult> {
-  const { url, targets, portsPerRequest, clients, durationMs, phase } = options;
-  const agents = Array.from({ length: PROVIDER_COUNT }, (_, i) => {
-    const localAddress = `127.${2 + (phase % 250)}.${1 + Math.floor(i / TARGET_COUNT)}.${1 + (i % TARGET_COUNT)}`;
-    return new Agent({ keepAlive: true, maxSockets: 1, localAddress });
-  });
+  const { url, portsPerRequest, clients, durationMs, phase } = options;
+  const providers = await startProviders(2 + (phase % 250));
+  const agents = providers.hosts.map((localAddress) => new Agent({ keepAlive: true, maxSockets: 1, localAddress }));
   const busy = new Set<number>();
   let next = 0;
   const latencies: number[] = [];
@@ -80,15 +76,15 @@ export async function runProviderLoad(options: {
 
   async function client(): Promise<void> {
     while (performance.now() < endAt) {
-      while (busy.has(next % TARGET_COUNT)) next += 1;
+      while (busy.has(next % PROVIDER_COUNT)) next += 1;
       const provider = next % PROVIDER_COUNT;
-      const target = next % TARGET_COUNT;
       next += 1;
-      busy.add(target);
-      const body = JSON.stringify({ provider_ip: targets.hosts[target], ports: targets.ports[target]!.slice(0, portsPerRequest) });
+      busy.add(provider);
+      // Today's provider names its own public address, which is also where its call comes from.
+      const body = JSON.stringify({ provider_ip: providers.hosts[provider], ports: providers.ports[provider]!.slice(0, portsPerRequest) });
       const sent = performance.now();
       const status = await post(url, body, agents[provider]!);
-      busy.delete(target);
+      busy.delete(provider);
       if (status === 200) latencies.push(performance.now() - sent);
       else failures[status] = (failures[status] ?? 0) + 1;
     }
@@ -96,6 +92,7 @@ export async function runProviderLoad(options: {
   await Promise.all(Array.from({ length: clients }, client));
   const elapsedS = (performance.now() - started) / 1000;
   for (const agent of agents) agent.destroy();
+  await providers.close();
   return {
     requestsPerSecond: latencies.length / elapsedS,
     p50Ms: percentile(latencies, 50),
