@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningWorker } from '../../apps/worker/src/server.js';
+import type { RunningWorker } from '../../apps/worker/src/service.js';
 import { WORKERS_PER_PROCESS } from '../../apps/worker/src/probe.worker.js';
 import { closedPorts, openPorts, type Ports } from '../support/listeners.js';
 import { scrape, valueOf, type Sample } from '../support/metrics.js';

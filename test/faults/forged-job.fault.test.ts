@@ -6,7 +6,7 @@ import { filteredPorts } from '../support/listeners.js';
 import { scrape, valueOf } from '../support/metrics.js';
 import { recordingListener, type RecordingListener } from '../support/recording-listener.js';
 import { servicePerTest } from '../support/service-per-test.js';
-import type { RunningWorker } from '../../apps/worker/src/server.js';
+import type { RunningWorker } from '../../apps/worker/src/service.js';
 
 // Jobs written straight into Redis, as anyone with access to it could: the API never sees them,
 // so only the worker's own checks stand between them and a target. Every target is loopback.

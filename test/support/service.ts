@@ -5,7 +5,7 @@ import { loadConfig, type CheckPortsResponse, type Config, type ErrorResponse } 
 import { startApi, type RunningApi } from '../../apps/api/src/server.js';
 import { startProbeWorker } from '../../apps/worker/src/probe.worker.js';
 import type { ProbeHooks } from '../../apps/worker/src/probe.processor.js';
-import { startWorkerService, type RunningWorker } from '../../apps/worker/src/server.js';
+import { startWorkerService, type RunningWorker } from '../../apps/worker/src/service.js';
 import { captureLogs, type CapturedLogs } from './log-capture.js';
 
 export interface ServiceOptions {

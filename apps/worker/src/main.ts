@@ -1,5 +1,5 @@
 import { closeOnSignals, createLogger, loadConfigOrExit } from '@port-checker/shared';
-import { startWorkerService } from './server.js';
+import { startWorkerService } from './service.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger({ name: 'port-checker-worker', debug: config.debug });

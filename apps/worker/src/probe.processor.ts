@@ -8,7 +8,7 @@ import {
   type ProbeOutcome,
   type TlsProbeOutcome,
 } from '@port-checker/shared';
-import { checkPort, shortestAttemptMs, type AttemptListener } from './check-port.js';
+import { probePort, shortestAttemptMs, type AttemptListener } from './probe-port.js';
 import { clampJob, type ClampedSetting, type JobLimits } from './job-limits.js';
 import { probeTls } from './probe-tls.js';
 import { TARGET_REFUSALS, type TargetRefusal } from './target-guard.js';
@@ -37,7 +37,7 @@ export interface ProbeProcessorOptions extends ProbeHooks {
 }
 
 /**
- * Adapts `checkPort` and `probeTls` to BullMQ: validates the job, trusts none of its numbers
+ * Adapts `probePort` and `probeTls` to BullMQ: validates the job, trusts none of its numbers
  * beyond the worker's own settings, checks its target, honours its deadline, returns the outcome.
  */
 export function createProbeProcessor(options: ProbeProcessorOptions) {
@@ -75,7 +75,7 @@ export function createProbeProcessor(options: ProbeProcessorOptions) {
     const { host, port, ...settings } = admit(job, ProbeJob);
     const started = performance.now();
     onProbeStart?.();
-    const outcome = await checkPort(host, port, { ...settings, ...(onAttempt && { onAttempt }) });
+    const outcome = await probePort(host, port, { ...settings, ...(onAttempt && { onAttempt }) });
     const durationMs = performance.now() - started;
     onProbeEnd?.(outcome, durationMs);
     // The job's id, never its whole payload; no child logger per job, a cost at every probe.

@@ -3,7 +3,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closedPorts, filteredPorts, openPorts, type Host, type Ports } from '../../../test/support/listeners.js';
-import { probeTcp } from '../src/probe-tcp.js';
+import { attemptTcp } from '../src/tcp-attempt.js';
 
 const hosts: Host[] = ['127.0.0.1', '::1'];
 let listeners: Ports | undefined;
@@ -12,17 +12,17 @@ afterEach(async () => {
   listeners = undefined;
 });
 
-describe.each(hosts)('probeTcp on %s', (host) => {
+describe.each(hosts)('attemptTcp on %s', (host) => {
   it('reports a listening port as open, with the handshake time', async () => {
     listeners = await openPorts(1, host);
-    const result = await probeTcp(host, listeners.ports[0]!, { timeoutMs: 1000 });
+    const result = await attemptTcp(host, listeners.ports[0]!, { timeoutMs: 1000 });
     expect(result).toEqual({ state: 'open', error: null, latencyMs: expect.any(Number) });
     expect(result.latencyMs).toBeGreaterThanOrEqual(0);
   });
 
   it('reports a refused port as closed', async () => {
     const [port] = await closedPorts(1, host);
-    expect(await probeTcp(host, port!, { timeoutMs: 1000 })).toEqual({
+    expect(await attemptTcp(host, port!, { timeoutMs: 1000 })).toEqual({
       state: 'closed',
       error: 'Connection refused',
       latencyMs: null,
@@ -32,7 +32,7 @@ describe.each(hosts)('probeTcp on %s', (host) => {
   it('reports a port that never answers as filtered after the timeout', async () => {
     listeners = await filteredPorts(1, host);
     const started = performance.now();
-    const result = await probeTcp(host, listeners.ports[0]!, { timeoutMs: 200 });
+    const result = await attemptTcp(host, listeners.ports[0]!, { timeoutMs: 200 });
     const elapsed = performance.now() - started;
     expect(result).toEqual({ state: 'filtered', error: 'Connection timed out', latencyMs: null });
     expect(elapsed).toBeGreaterThanOrEqual(195);
@@ -40,17 +40,17 @@ describe.each(hosts)('probeTcp on %s', (host) => {
   });
 });
 
-describe('probeTcp', () => {
+describe('attemptTcp', () => {
   it('stops waiting when its signal aborts', async () => {
     listeners = await filteredPorts(1);
     const controller = new AbortController();
-    const pending = probeTcp('127.0.0.1', listeners.ports[0]!, { timeoutMs: 60_000, signal: controller.signal });
+    const pending = attemptTcp('127.0.0.1', listeners.ports[0]!, { timeoutMs: 60_000, signal: controller.signal });
     controller.abort();
     expect(await pending).toMatchObject({ state: 'filtered' });
   });
 });
 
-describe('probeTcp with a challenge', () => {
+describe('attemptTcp with a challenge', () => {
   const challenge = 'c2hhbGxuZXZlcmJlZ3Vlc3NlZA';
   let server: Server | undefined;
   /** One per accepted connection: resolves when it closes, true if the peer reset it. */
@@ -76,7 +76,7 @@ describe('probeTcp with a challenge', () => {
 
   it('reports verified when the listener sends the token on accept', async () => {
     const port = await serve((socket) => socket.end(challenge));
-    expect(await probeTcp('127.0.0.1', port, { timeoutMs: 1000, challenge })).toEqual({
+    expect(await attemptTcp('127.0.0.1', port, { timeoutMs: 1000, challenge })).toEqual({
       state: 'open',
       error: null,
       latencyMs: expect.any(Number),
@@ -90,7 +90,7 @@ describe('probeTcp with a challenge', () => {
       socket.write(challenge.slice(0, 5));
       setImmediate(() => socket.write(challenge.slice(5)));
     });
-    expect(await probeTcp('127.0.0.1', port, { timeoutMs: 1000, challenge })).toMatchObject({ verified: true });
+    expect(await attemptTcp('127.0.0.1', port, { timeoutMs: 1000, challenge })).toMatchObject({ verified: true });
   });
 
   it.each<[string, (socket: Socket) => void, string]>([
@@ -105,7 +105,7 @@ describe('probeTcp with a challenge', () => {
     ],
   ])('reports open but not verified, with the reason, when the listener %s', async (_name, onSocket, verifyError) => {
     const port = await serve(onSocket);
-    expect(await probeTcp('127.0.0.1', port, { timeoutMs: 5000, challenge })).toEqual({
+    expect(await attemptTcp('127.0.0.1', port, { timeoutMs: 5000, challenge })).toEqual({
       state: 'open',
       error: null,
       latencyMs: expect.any(Number),
@@ -117,7 +117,7 @@ describe('probeTcp with a challenge', () => {
   it('waits at most the timeout for a listener that stays silent', async () => {
     const port = await serve(() => {});
     const started = performance.now();
-    const result = await probeTcp('127.0.0.1', port, { timeoutMs: 200, challenge });
+    const result = await attemptTcp('127.0.0.1', port, { timeoutMs: 200, challenge });
     const elapsed = performance.now() - started;
     expect(result).toMatchObject({ state: 'open', verified: false, verifyError: 'Challenge not received within 200 ms' });
     expect(elapsed).toBeGreaterThanOrEqual(195);
@@ -128,7 +128,7 @@ describe('probeTcp with a challenge', () => {
     const port = await serve(() => {});
     const started = performance.now();
     // The handshake on loopback takes well under the 300 ms before the abort.
-    const result = await probeTcp('127.0.0.1', port, { timeoutMs: 60_000, signal: AbortSignal.timeout(300), challenge });
+    const result = await attemptTcp('127.0.0.1', port, { timeoutMs: 60_000, signal: AbortSignal.timeout(300), challenge });
     expect(result).toMatchObject({ state: 'open', verified: false, verifyError: 'Stopped waiting for the challenge: the check ended' });
     expect(performance.now() - started).toBeLessThan(2000);
   });
@@ -140,9 +140,9 @@ describe('probeTcp with a challenge', () => {
     const before = handles().length;
 
     const results = await Promise.all([
-      probeTcp('127.0.0.1', silent, { timeoutMs: 100, challenge }),
-      probeTcp('127.0.0.1', silent, { timeoutMs: 60_000 }),
-      probeTcp('127.0.0.1', silent, { timeoutMs: 60_000, signal: AbortSignal.timeout(300), challenge }),
+      attemptTcp('127.0.0.1', silent, { timeoutMs: 100, challenge }),
+      attemptTcp('127.0.0.1', silent, { timeoutMs: 60_000 }),
+      attemptTcp('127.0.0.1', silent, { timeoutMs: 60_000, signal: AbortSignal.timeout(300), challenge }),
     ]);
     expect(results.map((r) => r.state)).toEqual(['open', 'open', 'open']);
     // Every connection ends with a reset from the probe's side, not a FIN that leaves TIME_WAIT.

@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProbeOutcome, ProbeSettings } from '@port-checker/shared';
-import { probeTcp, type TcpProbeResult } from './probe-tcp.js';
+import { attemptTcp, type TcpAttempt } from './tcp-attempt.js';
 
-export type AttemptListener = (result: TcpProbeResult, attempt: number, target: { host: string; port: number }) => void;
+export type AttemptListener = (result: TcpAttempt, attempt: number, target: { host: string; port: number }) => void;
 
-export interface CheckPortOptions extends ProbeSettings {
+export interface ProbePortOptions extends ProbeSettings {
   /** Epoch ms by which the probe ends: no attempt runs past it, and none starts too close to it. */
   deadline?: number;
   onAttempt?: AttemptListener;
-  /** Token an open port must send back to count as verified; see `probeTcp`. */
+  /** Token an open port must send back to count as verified; see `attemptTcp`. */
   challenge?: string | undefined;
 }
 
@@ -33,13 +33,13 @@ export function shortestAttemptMs(timeoutMs: number): number {
  * before it is not made: the port is answered with what its attempts found so far (e.g.
  * `filtered` after 1 attempt), which the caller can still use, rather than not at all.
  */
-export async function checkPort(host: string, port: number, options: CheckPortOptions): Promise<ProbeOutcome> {
+export async function probePort(host: string, port: number, options: ProbePortOptions): Promise<ProbeOutcome> {
   const { retries, retryDelayMs, timeoutMs, retryRefused, deadline = Infinity, onAttempt, challenge } = options;
   // Also ends a challenge's wait for its token at the deadline.
   const signal = Number.isFinite(deadline) ? AbortSignal.timeout(Math.max(0, deadline - Date.now())) : undefined;
   for (let attempts = 1; ; attempts += 1) {
     const attemptMs = Math.max(1, Math.min(timeoutMs, deadline - Date.now()));
-    const result = await probeTcp(host, port, { timeoutMs: attemptMs, challenge, ...(signal && { signal }) });
+    const result = await attemptTcp(host, port, { timeoutMs: attemptMs, challenge, ...(signal && { signal }) });
     onAttempt?.(result, attempts, { host, port });
     const final = result.state === 'open' || (result.state === 'closed' && !retryRefused);
     const retryFits = Date.now() + retryDelayMs + shortestAttemptMs(timeoutMs) <= deadline;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { closedPorts, filteredPorts, openPortAt, openPorts, type Ports } from '../../../test/support/listeners.js';
-import { checkPort } from '../src/check-port.js';
+import { probePort } from '../src/probe-port.js';
 
 const settings = { retries: 3, retryDelayMs: 100, timeoutMs: 150, retryRefused: false };
 let listeners: Ports[] = [];
@@ -9,22 +9,22 @@ afterEach(async () => {
   listeners = [];
 });
 
-describe('checkPort', () => {
+describe('probePort', () => {
   it('stops at the first success', async () => {
     const open = await openPorts(1);
     listeners.push(open);
-    expect(await checkPort('127.0.0.1', open.ports[0]!, settings)).toMatchObject({ state: 'open', attempts: 1 });
+    expect(await probePort('127.0.0.1', open.ports[0]!, settings)).toMatchObject({ state: 'open', attempts: 1 });
   });
 
   it('takes a refusal as final by default', async () => {
     const [port] = await closedPorts(1);
-    expect(await checkPort('127.0.0.1', port!, settings)).toMatchObject({ state: 'closed', attempts: 1 });
+    expect(await probePort('127.0.0.1', port!, settings)).toMatchObject({ state: 'closed', attempts: 1 });
   });
 
   it('retries refusals when told to, the delay apart', async () => {
     const [port] = await closedPorts(1);
     const started = performance.now();
-    const result = await checkPort('127.0.0.1', port!, { ...settings, retryRefused: true });
+    const result = await probePort('127.0.0.1', port!, { ...settings, retryRefused: true });
     expect(result).toMatchObject({ state: 'closed', attempts: 3, error: 'Connection refused' });
     expect(performance.now() - started).toBeGreaterThanOrEqual(2 * settings.retryDelayMs - 5);
   });
@@ -33,7 +33,7 @@ describe('checkPort', () => {
     const filtered = await filteredPorts(1);
     listeners.push(filtered);
     const started = performance.now();
-    const result = await checkPort('127.0.0.1', filtered.ports[0]!, settings);
+    const result = await probePort('127.0.0.1', filtered.ports[0]!, settings);
     const elapsed = performance.now() - started;
     expect(result).toMatchObject({ state: 'filtered', attempts: 3, error: 'Connection timed out' });
     const worstCase = 3 * settings.timeoutMs + 2 * settings.retryDelayMs;
@@ -43,7 +43,7 @@ describe('checkPort', () => {
 
   it('ends an accessible port that starts listening after the first attempt', async () => {
     const [port] = await closedPorts(1);
-    const result = await checkPort('127.0.0.1', port!, {
+    const result = await probePort('127.0.0.1', port!, {
       ...settings,
       retryRefused: true,
       onAttempt: (_result, attempt) => {
@@ -57,7 +57,7 @@ describe('checkPort', () => {
     const filtered = await filteredPorts(1);
     listeners.push(filtered);
     const started = performance.now();
-    const result = await checkPort('127.0.0.1', filtered.ports[0]!, {
+    const result = await probePort('127.0.0.1', filtered.ports[0]!, {
       ...settings,
       timeoutMs: 10_000,
       deadline: Date.now() + 300,
@@ -74,7 +74,7 @@ describe('checkPort', () => {
     // and the delay, but not for a second attempt of at least SHORTEST_ATTEMPT_MS.
     const timeoutMs = 400;
     const started = performance.now();
-    const result = await checkPort('127.0.0.1', filtered.ports[0]!, {
+    const result = await probePort('127.0.0.1', filtered.ports[0]!, {
       retries: 3,
       retryDelayMs: 200,
       timeoutMs,

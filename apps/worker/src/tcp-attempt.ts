@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import type { PortState } from '@port-checker/shared';
 
-export interface TcpProbeResult {
+export interface TcpAttempt {
   state: PortState;
   error: string | null;
   /** Time to the completed handshake; null unless open. */
@@ -12,7 +12,7 @@ export interface TcpProbeResult {
   verifyError?: string | null;
 }
 
-export interface TcpProbeOptions {
+export interface TcpAttemptOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   /** After connecting, wait up to `CHALLENGE_TIMEOUT_MS` (at most `timeoutMs`) for this token to arrive first. */
@@ -39,16 +39,16 @@ export const CHALLENGE_TIMEOUT_MS = 2000;
  * verified only if the token is the first thing it sends; no more than the token's length is
  * read, and the connection is closed as soon as that is known. Never rejects.
  */
-export function probeTcp(
+export function attemptTcp(
   host: string,
   port: number,
-  { timeoutMs, signal, challenge }: TcpProbeOptions,
-): Promise<TcpProbeResult> {
+  { timeoutMs, signal, challenge }: TcpAttemptOptions,
+): Promise<TcpAttempt> {
   return new Promise((resolve) => {
     const started = performance.now();
     const socket = connect({ host, port, noDelay: true });
-    let opened: TcpProbeResult | undefined;
-    const finish = (result: TcpProbeResult): void => {
+    let opened: TcpAttempt | undefined;
+    const finish = (result: TcpAttempt): void => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket.removeAllListeners();
