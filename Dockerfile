@@ -1,5 +1,5 @@
 # One image per app, from one build; compose picks the target. Build: docker build --target api -t port-checker-api .
-FROM node:22-bookworm-slim AS build
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 RUN npm install -g pnpm@10.34.8
 # Dependencies first, from the lockfile alone, so that a change of source keeps this layer.
@@ -11,7 +11,7 @@ RUN pnpm install --offline --frozen-lockfile \
  && pnpm deploy --filter @port-checker/api --prod --legacy /out/api \
  && pnpm deploy --filter @port-checker/worker --prod --legacy /out/worker
 
-FROM node:22-bookworm-slim AS api
+FROM node:24.21.0-bookworm-slim AS api
 ENV NODE_ENV=production
 # V8 paces its heap's growth by this limit: with the default (a quarter of the machine's memory)
 # the API's heap grows to ~190 MB under load while holding ~25 MB of live data; see README "Performance".
@@ -24,7 +24,7 @@ EXPOSE 9000
 # node, not npm: SIGTERM reaches the process and shutdown is graceful.
 CMD ["node", "dist/main.js"]
 
-FROM node:22-bookworm-slim AS worker
+FROM node:24.21.0-bookworm-slim AS worker
 ENV NODE_ENV=production
 # The same heap limit as the API's, for the same reason.
 ENV NODE_OPTIONS=--max-old-space-size=256
