@@ -38,3 +38,13 @@ describe('pnpm versions', () => {
     expect(workspace.allowBuilds).toMatchObject({ esbuild: true });
   });
 });
+
+describe('licence', () => {
+  it('LICENSE holds the licence package.json names, for the workspace and the client package', () => {
+    for (const dir of ['', 'packages/client/']) {
+      const { license } = JSON.parse(readRepoFile(`${dir}package.json`)) as { license: string };
+      expect(license).toBe('MIT');
+      expect(readRepoFile(`${dir}LICENSE`)).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} /);
+    }
+  });
+});

@@ -1,4 +1,5 @@
-export * from './check-ports.schema.js';
+// The HTTP contract lives with the client, which providers install alone; the server uses the same schemas.
+export * from '@port-checker/client/contract';
 export * from './config.js';
 export * from './errors.js';
 export * from './logger.js';
