@@ -8,3 +8,4 @@ export * from './probe-job.js';
 export * from './shutdown.js';
 export * from './target-policy.js';
 export * from './redis-connection.js';
+export * from './unknown-variables.js';
