@@ -1,25 +1,77 @@
 import { createRequire } from 'node:module';
-import { OpenAPIRegistry, OpenApiGeneratorV3, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
+import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV3, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { CheckPortsRequest, CheckPortsResponse, ErrorResponse, ErrorStatus, type ErrorCode } from '@port-checker/shared';
+import {
+  CheckPortsRequest,
+  CheckPortsResponse,
+  ErrorResponse,
+  ErrorStatus,
+  PortResult,
+  PortState,
+  type ErrorCode,
+} from '@port-checker/shared';
 import { CHECK_PORTS_PATH } from './check-ports.route.js';
 import { ReadyResponse } from './readiness.route.js';
+
+// registry.register() names a schema through the .openapi() method this adds to zod's types. Zod 4
+// copies methods onto a schema when it is made, so the contract's schemas are cloned (`.meta({})`)
+// after this line to get it.
+extendZodWithOpenApi(z);
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 const json = <T>(schema: T, example?: unknown) => ({ 'application/json': { schema, ...(example !== undefined && { example }) } });
 
-/** One response per status, listing the error codes the errors table maps to it. */
-function errorResponses(codes: readonly ErrorCode[]): Record<number, ResponseConfig> {
+// Headers, declared once under components and referred to by each response that carries them.
+const header = (name: string) => ({ $ref: `#/components/headers/${name}` });
+const HEADERS = {
+  'X-Request-Id': { description: "This request's id, also in the API's log line for it", schema: { type: 'string' } },
+  'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } },
+  'RateLimit-Limit': { description: 'Requests per window allowed per client (only while the per-client limit is on)', schema: { type: 'integer' } },
+  'RateLimit-Remaining': { description: 'Requests left in the current window', schema: { type: 'integer' } },
+  'RateLimit-Reset': { description: 'Seconds until the current window ends', schema: { type: 'integer' } },
+} as const;
+const RATE_LIMIT_HEADERS = { 'RateLimit-Limit': header('RateLimit-Limit'), 'RateLimit-Remaining': header('RateLimit-Remaining'), 'RateLimit-Reset': header('RateLimit-Reset') };
+
+// Messages for the examples; the real ones name what was wrong.
+const EXAMPLE_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  INVALID_PORT: 'port 70000 is not an integer in 1..65535',
+  FORBIDDEN_TARGET: '10.0.0.1 is not a public address',
+  RATE_LIMITED: 'too many requests from this client: try again in 42 s',
+  SERVICE_UNAVAILABLE: 'Redis does not answer',
+  NOT_READY: 'no worker is connected to the queue',
+};
+
+/** One response per status: its codes as an enum, an example, Retry-After where the status sends it. */
+function errorResponses(codes: readonly ErrorCode[], { rateLimited = false } = {}): Record<number, ResponseConfig> {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(ErrorStatus[code], [...(byStatus.get(ErrorStatus[code]) ?? []), code]);
   return Object.fromEntries(
-    [...byStatus].map(([status, list]) => [
-      status,
-      { description: `error: ${list.map((code) => `\`${code}\``).join(', ')}`, content: json(ErrorResponse) },
-    ]),
+    [...byStatus].map(([status, list]) => {
+      const schema = ErrorResponse.extend({ detail: ErrorResponse.shape.detail.extend({ code: z.enum(list as [ErrorCode, ...ErrorCode[]]) }) });
+      const example = { detail: { code: list[0], message: EXAMPLE_MESSAGES[list[0]!] ?? `an explanation of ${list[0]}` } };
+      const headers = {
+        'X-Request-Id': header('X-Request-Id'),
+        ...((status === 429 || status === 503) && { 'Retry-After': header('Retry-After') }),
+        ...(rateLimited && RATE_LIMIT_HEADERS),
+      };
+      return [status, { description: `error: ${list.map((code) => `\`${code}\``).join(', ')}`, headers, content: json(schema, example) }];
+    }),
   );
 }
+
+const CHECK_EXAMPLE = {
+  request: { provider_ip: '203.0.113.7', ports: [7466, 50800] },
+  response: {
+    success: true,
+    results: {
+      7466: { accessible: true, error: null, state: 'open', attempts: 1, latency_ms: 0.4 },
+      50800: { accessible: false, error: 'Connection refused', state: 'closed', attempts: 1, latency_ms: null },
+    },
+    message: 'Successfully verified 1 out of 2 ports',
+    provider_ip: '203.0.113.7',
+  },
+};
 
 /**
  * The OpenAPI 3 document, generated from the zod schemas the API validates with: the request
@@ -27,6 +79,18 @@ function errorResponses(codes: readonly ErrorCode[]): Record<number, ResponseCon
  */
 export function createOpenApiDocument(): ReturnType<OpenApiGeneratorV3['generateDocument']> {
   const registry = new OpenAPIRegistry();
+  for (const [name, definition] of Object.entries(HEADERS)) registry.registerComponent('headers', name, definition);
+  // Named schemas, nested ones included: clients generated from the document get these type names.
+  const name = <T extends z.ZodType>(refId: string, schema: T): T => registry.register(refId, schema.meta({}) as T);
+  const state = name('PortState', PortState);
+  const result = name('PortResult', PortResult.extend({ state }));
+  const request = name('CheckPortsRequest', CheckPortsRequest);
+  const results = z.record(z.string(), result).describe(CheckPortsResponse.shape.results.description ?? '');
+  const response = name('CheckPortsResponse', CheckPortsResponse.extend({ results }));
+  name('ErrorResponse', ErrorResponse);
+  const ready = name('ReadyResponse', ReadyResponse);
+  const health = name('HealthResponse', z.object({ status: z.literal('ok') }));
+
   const allCodes = Object.keys(ErrorStatus) as ErrorCode[];
   // Codes that a check can be answered with: every one but those of other routes.
   const checkCodes = allCodes.filter((code) => code !== 'NOT_FOUND' && code !== 'NOT_READY');
@@ -36,40 +100,53 @@ export function createOpenApiDocument(): ReturnType<OpenApiGeneratorV3['generate
     scheme: 'bearer',
     description: 'PORT_CHECKER_API_TOKEN, when the operator has set one',
   });
+  const requestId = { 'X-Request-Id': header('X-Request-Id') };
 
   registry.registerPath({
     method: 'post',
     path: CHECK_PORTS_PATH,
+    operationId: 'checkPorts',
+    tags: ['checks'],
     summary: 'Check whether TCP ports of a host are reachable from the internet',
     description:
       'Probes every port at once with TCP connects (timeout, retries and delay as configured) and answers when all ' +
       'have finished. Any answer other than 200 means: ask another checker.',
     // Either the token or nothing: an empty requirement keeps the token optional in the document.
     security: [{ [bearer.name]: [] }, {}],
-    request: { body: { required: true, content: json(CheckPortsRequest, { provider_ip: '203.0.113.7', ports: [7466, 50800] }) } },
+    request: { body: { required: true, content: json(request, CHECK_EXAMPLE.request) } },
     responses: {
-      200: { description: 'one result per unique port, keyed by the port number', content: json(CheckPortsResponse) },
-      ...errorResponses(checkCodes),
+      200: {
+        description: 'one result per unique port, keyed by the port number',
+        headers: { ...requestId, ...RATE_LIMIT_HEADERS },
+        content: json(response, CHECK_EXAMPLE.response),
+      },
+      ...errorResponses(checkCodes, { rateLimited: true }),
     },
   });
   registry.registerPath({
     method: 'get',
     path: '/ready',
+    operationId: 'getReadiness',
+    tags: ['operations'],
     summary: 'Readiness: Redis answers and at least one worker is connected',
     responses: {
-      200: { description: 'ready to check ports', content: json(ReadyResponse) },
+      200: { description: 'ready to check ports', headers: requestId, content: json(ready, { status: 'ready', workers: 2 }) },
       ...errorResponses(['SERVICE_UNAVAILABLE', 'NOT_READY']),
     },
   });
   registry.registerPath({
     method: 'get',
     path: '/health',
+    operationId: 'getHealth',
+    tags: ['operations'],
     summary: 'Liveness: the process runs, whether or not Redis answers',
-    responses: { 200: { description: 'alive', content: json(z.object({ status: z.literal('ok') })) } },
+    responses: { 200: { description: 'alive', headers: requestId, content: json(health, { status: 'ok' }) } },
   });
   registry.registerPath({
     method: 'get',
     path: '/metrics',
+    operationId: 'getMetrics',
+    tags: ['operations'],
     summary: 'Prometheus metrics',
     responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } } },
   });
@@ -81,5 +158,9 @@ export function createOpenApiDocument(): ReturnType<OpenApiGeneratorV3['generate
       version,
       description: 'Tells Golem providers whether their TCP ports are reachable from the internet.',
     },
+    tags: [
+      { name: 'checks', description: 'What providers call' },
+      { name: 'operations', description: 'For operators and their tools' },
+    ],
   });
 }
