@@ -12,12 +12,19 @@ RUN pnpm install --offline --frozen-lockfile \
  && pnpm deploy --filter @port-checker/worker --prod --legacy /out/worker
 
 FROM node:24.21.0-bookworm-slim AS api
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="golem-port-checker-api" \
+      org.opencontainers.image.description="Golem port checker, the HTTP API: POST /check-ports, /ready, /metrics, /docs" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.base.name="docker.io/library/node:24.21.0-bookworm-slim"
 ENV NODE_ENV=production
 # V8 paces its heap's growth by this limit: with the default (a quarter of the machine's memory)
 # the API's heap grows to ~190 MB under load while holding ~25 MB of live data; see README "Performance".
 ENV NODE_OPTIONS=--max-old-space-size=256
 WORKDIR /app
-# Root owns the code; the app runs as node and cannot change it.
+# Root owns the code; the app runs as node and cannot change it. What `pnpm deploy` puts in /out is
+# what runs: each package's `files` (dist/**/*.js), package.json and production dependencies only.
 COPY --from=build /out/api ./
 USER node
 EXPOSE 9000
@@ -25,6 +32,12 @@ EXPOSE 9000
 CMD ["node", "dist/main.js"]
 
 FROM node:24.21.0-bookworm-slim AS worker
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="golem-port-checker-worker" \
+      org.opencontainers.image.description="Golem port checker, a worker: probes TCP ports for the API, through Redis" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.base.name="docker.io/library/node:24.21.0-bookworm-slim"
 ENV NODE_ENV=production
 # The same heap limit as the API's, for the same reason.
 ENV NODE_OPTIONS=--max-old-space-size=256
