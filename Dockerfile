@@ -1,5 +1,5 @@
 # One image per app, from one build; compose picks the target. Build: docker build --target api -t port-checker-api .
-FROM node:22-bookworm-slim AS build
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 RUN npm install -g pnpm@10.34.8
 # Dependencies first, from the lockfile alone, so that a change of source keeps this layer.
@@ -11,13 +11,20 @@ RUN pnpm install --offline --frozen-lockfile \
  && pnpm deploy --filter @port-checker/api --prod --legacy /out/api \
  && pnpm deploy --filter @port-checker/worker --prod --legacy /out/worker
 
-FROM node:22-bookworm-slim AS api
+FROM node:24.21.0-bookworm-slim AS api
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="golem-port-checker-api" \
+      org.opencontainers.image.description="Golem port checker, the HTTP API: POST /check-ports, /ready, /metrics, /docs" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.base.name="docker.io/library/node:24.21.0-bookworm-slim"
 ENV NODE_ENV=production
 # V8 paces its heap's growth by this limit: with the default (a quarter of the machine's memory)
 # the API's heap grows to ~190 MB under load while holding ~25 MB of live data; see README "Performance".
 ENV NODE_OPTIONS=--max-old-space-size=256
 WORKDIR /app
-# Root owns the code; the app runs as node and cannot change it.
+# Root owns the code; the app runs as node and cannot change it. What `pnpm deploy` puts in /out is
+# what runs: each package's `files` (dist/**/*.js), package.json and production dependencies only.
 COPY --from=build /out/api ./
 USER node
 # The API, and GET /metrics on the admin port (PORT_CHECKER_ADMIN_PORT; loopback unless PORT_CHECKER_ADMIN_HOST says).
@@ -25,7 +32,13 @@ EXPOSE 9000 9001
 # node, not npm: SIGTERM reaches the process and shutdown is graceful.
 CMD ["node", "dist/main.js"]
 
-FROM node:22-bookworm-slim AS worker
+FROM node:24.21.0-bookworm-slim AS worker
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="golem-port-checker-worker" \
+      org.opencontainers.image.description="Golem port checker, a worker: probes TCP ports for the API, through Redis" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.base.name="docker.io/library/node:24.21.0-bookworm-slim"
 ENV NODE_ENV=production
 # The same heap limit as the API's, for the same reason.
 ENV NODE_OPTIONS=--max-old-space-size=256

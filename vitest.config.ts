@@ -7,7 +7,7 @@ export default defineConfig({
   resolve: {
     // Tests run against the sources, so no build is needed first.
     alias: [
-      { find: /^@port-checker\/shared\/contract$/, replacement: source('packages/shared/src/check-ports.schema.ts') },
+      { find: /^@port-checker\/client\/contract$/, replacement: source('packages/client/src/check-ports.schema.ts') },
       { find: /^@port-checker\/shared$/, replacement: source('packages/shared/src/index.ts') },
       { find: /^@port-checker\/client$/, replacement: source('packages/client/src/index.ts') },
     ],

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `pnpm start`: the API and one worker in the foreground, for a newcomer. Uses the Redis at
 // REDIS_URL; if nothing answers there and it is this machine, starts redis-server with its
-// data in .redis-data/. Ctrl-C stops everything it started.
+// data in .redis-data/. Ctrl-C or SIGTERM stops everything it started (package.json `exec`s this
+// script, so a SIGTERM to `pnpm start` reaches it).
 import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,23 +35,27 @@ async function waitForRedis() {
 
 // As the Dockerfile and the systemd units run them (README "Performance").
 const PRODUCTION_NODE_OPTIONS = '--max-old-space-size=256';
-const children = [];
-function run(name, command, args) {
-  const child = spawn(command, args, { stdio: 'inherit', env: { NODE_OPTIONS: PRODUCTION_NODE_OPTIONS, ...process.env } });
+const apps = [];
+let redis;
+function run(name, command, args, options = {}) {
+  const child = spawn(command, args, { stdio: 'inherit', env: { NODE_OPTIONS: PRODUCTION_NODE_OPTIONS, ...process.env }, ...options });
   child.once('exit', (code, signal) => {
     if (!stopping) console.error(`${name} exited (${signal ?? code}); stopping the rest`);
     stop(code ?? 1);
   });
-  children.push(child);
   return child;
 }
 
+// The apps first, so that they drain and close their Redis connections; then the Redis started here.
 let stopping = false;
-function stop(code = 0) {
+async function stop(code = 0) {
   if (stopping) return;
   stopping = true;
-  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
   process.exitCode = code;
+  const running = apps.filter((child) => child.exitCode === null && child.signalCode === null);
+  for (const child of running) child.kill('SIGTERM');
+  await Promise.all(running.map((child) => once(child, 'exit')));
+  if (redis && redis.exitCode === null && redis.signalCode === null) redis.kill('SIGTERM');
 }
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
@@ -68,12 +74,15 @@ if (!(await answers(redisHost, redisPort))) {
   }
   mkdirSync('.redis-data', { recursive: true });
   console.error(`Starting redis-server on port ${redisPort}, data in .redis-data/`);
-  run('redis-server', 'redis-server', [
+  // Its own process group: Ctrl-C at the terminal reaches the apps, and Redis is stopped after them.
+  redis = run('redis-server', 'redis-server', [
     '--port', String(redisPort), '--bind', '127.0.0.1', '--dir', '.redis-data',
     '--appendonly', 'yes', '--maxmemory-policy', 'noeviction',
-  ]);
+  ], { detached: true });
   await waitForRedis();
 }
 
-run('api', process.execPath, ['apps/api/dist/main.js']);
-run('worker', process.execPath, ['apps/worker/dist/main.js']);
+if (!stopping) {
+  apps.push(run('api', process.execPath, ['apps/api/dist/main.js']));
+  apps.push(run('worker', process.execPath, ['apps/worker/dist/main.js']));
+}

@@ -48,6 +48,14 @@ describe('docker-compose.yml', () => {
     for (const service of [prometheus, grafana]) expect(service!.profiles).toEqual(['monitoring']);
   });
 
+  it('names every image by an exact version, never a floating tag; the apps by the release', () => {
+    for (const [name, service] of Object.entries(compose.services)) expect(service.image, name).toMatch(/:v?\d+\.\d+\.\d+(-[a-z]+)?$/);
+    for (const name of ['api', 'worker']) {
+      const { version } = JSON.parse(readRepoFile(`apps/${name}/package.json`)) as { version: string };
+      expect(compose.services[name]!.image).toBe(`golem-port-checker-${name}:${version}`);
+    }
+  });
+
   it('keeps Redis on a named volume, without eviction, with a healthcheck', () => {
     expect(redis!.command).toEqual(expect.arrayContaining(['--maxmemory-policy', 'noeviction', '--appendonly', 'yes']));
     const [volume, target] = redis!.volumes![0]!.split(':');

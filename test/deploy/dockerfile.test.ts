@@ -1,7 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { execSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@port-checker/shared';
 import { PRODUCTION_NODE_OPTIONS } from '../support/processes.js';
-import { readRepoFile } from '../support/repo.js';
+import { readRepoFile, repoPath } from '../support/repo.js';
 
 // No Docker engine runs here: the Dockerfile is checked by reading it.
 interface Stage {
@@ -65,8 +69,40 @@ describe('Dockerfile', () => {
     expect(ops.indexOf('USER')).toBeLessThan(ops.indexOf('CMD'));
   });
 
+  it.each(['api', 'worker'])('labels the %s image the OCI way, with the release version and licence', (name) => {
+    const labels = args(stage(name), 'LABEL').join(' ');
+    const { license } = JSON.parse(readRepoFile('package.json')) as { license: string };
+    const release = (JSON.parse(readRepoFile(`apps/${name}/package.json`)) as { version: string }).version;
+    expect(args(stage(name), 'ARG')).toContain(`VERSION=${release}`);
+    expect(labels).toContain('org.opencontainers.image.version="${VERSION}"');
+    expect(labels).toContain(`org.opencontainers.image.licenses="${license}"`);
+    expect(labels).toContain(`org.opencontainers.image.title="golem-port-checker-${name}"`);
+  });
+
   it('keeps local files out of the build context', () => {
     const ignored = readRepoFile('.dockerignore').split('\n');
     expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '**/dist', '.git', '.env']));
   });
+});
+
+describe('what the images carry: the build stage\'s pnpm deploy output', () => {
+  const out = mkdtempSync(join(tmpdir(), 'port-checker-deploy-'));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it.each(['api', 'worker'])('holds only the built %s, its package.json and production dependencies', (name) => {
+    const deploy = args(stage('build'), 'RUN').join(' ').match(new RegExp(`pnpm deploy --filter @port-checker/${name} [^&]*?(?= /out/)`))![0];
+    execSync(`${deploy} ${join(out, name)}`, { cwd: repoPath(''), stdio: 'ignore' });
+    expect(readdirSync(join(out, name)).sort()).toEqual(['dist', 'node_modules', 'package.json']);
+    expect(readdirSync(join(out, name, 'dist')).every((file) => file.endsWith('.js'))).toBe(true);
+    // The workspace packages it depends on: built JavaScript too, no sources, tests or tsconfig.
+    const workspace = readdirSync(join(out, name, 'node_modules/.pnpm')).filter((dir) => dir.startsWith('@port-checker+'));
+    expect(workspace.length).toBeGreaterThan(0);
+    for (const dir of workspace) {
+      const [, pkg] = /^@port-checker\+(\w+)@/.exec(dir)!;
+      const files = readdirSync(join(out, name, 'node_modules/.pnpm', dir, 'node_modules/@port-checker', pkg!));
+      expect(files.filter((file) => ['src', 'test', 'tsconfig.json'].includes(file) || file.endsWith('.tsbuildinfo')), pkg).toEqual([]);
+    }
+    const devOnly = ['typescript', 'vitest', 'tsx', '@types/node', 'eslint'];
+    expect(readdirSync(join(out, name, 'node_modules')).filter((dep) => devOnly.includes(dep))).toEqual([]);
+  }, 120_000);
 });

@@ -16,11 +16,22 @@ interface Panel {
   title: string;
   datasource?: { uid: string };
   targets?: Array<{ expr: string }>;
+  fieldConfig?: { defaults?: { thresholds?: { steps: Array<{ color: string; value: number | null }> } } };
+}
+interface Variable {
+  name: string;
+  type: string;
+  query: string | { query: string };
 }
 
 const defaults = loadConfig({});
 const compose = readYaml<{ services: Record<string, { volumes?: string[] }> }>('docker-compose.yml');
-const dashboard = JSON.parse(readRepoFile('deploy/grafana/dashboards/port-checker.json')) as { uid: string; panels: Panel[] };
+const dashboard = JSON.parse(readRepoFile('deploy/grafana/dashboards/port-checker.json')) as {
+  uid: string;
+  id: number | null;
+  panels: Panel[];
+  templating: { list: Variable[] };
+};
 const queries = dashboard.panels.flatMap((panel) => panel.targets ?? []).map((target) => target.expr);
 
 describe('the Prometheus scrape config', () => {
@@ -50,13 +61,44 @@ describe('Grafana, as compose provisions it', () => {
     expect(compose.services.grafana!.volumes).toContain(`./deploy/grafana/dashboards:${providers[0]!.options.path}:ro`);
   });
 
-  it('has a dashboard whose panels all query that data source', () => {
+  it('has a dashboard whose panels all query the Prometheus picked in its datasource variable', () => {
     const panels = dashboard.panels.filter((panel) => panel.type !== 'row');
     expect(panels.length).toBeGreaterThan(10);
     for (const panel of panels) {
-      expect(panel.datasource, panel.title).toEqual({ type: 'prometheus', uid: datasources[0]!.uid });
+      expect(panel.datasource, panel.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
       expect(panel.targets!.length, panel.title).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('the dashboard, imported into an existing Grafana', () => {
+  const variables = new Map(dashboard.templating.list.map((variable) => [variable.name, variable]));
+
+  it('has no fixed id and picks data source, job and instance in template variables', () => {
+    expect(dashboard.id).toBeNull();
+    expect(variables.get('datasource')).toMatchObject({ type: 'datasource', query: 'prometheus' });
+    expect(variables.get('job')).toMatchObject({ type: 'query', query: { query: expect.stringContaining('label_values(') } });
+    expect(variables.get('instance')).toMatchObject({ type: 'query', query: { query: expect.stringContaining('job=~"$job"') } });
+  });
+
+  it('narrows every query of the service to the chosen job and instance', () => {
+    for (const query of queries) {
+      for (const selector of query.match(/\b(?:port_checker|process|nodejs)_\w+(\{[^}]*\})?/g) ?? []) {
+        expect(selector, query).toContain('instance=~"$instance"');
+        expect(selector, query).toContain('job=~"$job"');
+      }
+    }
+  });
+
+  it.each([
+    ['Workers connected', [['red', null], ['green', 1]]],
+    ['Redis up (as the API sees it)', [['red', null], ['green', 1]]],
+    ['Failed checks (5xx)', [['green', null], ['orange', 0.01], ['red', 0.05]]],
+    ['Check duration p95', [['green', null], ['orange', 10], ['red', 20]]],
+    ['Queue: waiting jobs', [['green', null], ['orange', 100], ['red', 1000]]],
+  ])('colours "%s" by thresholds where a value means trouble', (title, steps) => {
+    const panel = dashboard.panels.find((p) => p.title === title)!;
+    expect(panel.fieldConfig!.defaults!.thresholds!.steps.map(({ color, value }) => [color, value])).toEqual(steps);
   });
 });
 

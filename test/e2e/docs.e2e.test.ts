@@ -1,16 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckPortsRequest, CheckTlsRequest, ErrorStatus, PortResult, PortState, type ErrorCode } from '@port-checker/shared';
+import { CheckPortsRequest, CheckPortsResponse, CheckTlsRequest, ErrorResponse, ErrorStatus, PortResult, PortState, type ErrorCode } from '@port-checker/shared';
 import { startService, type Service } from '../support/service.js';
 
 let service: Service;
 beforeAll(async () => {
-  service = await startService({ workers: 0 });
+  // The per-client limit on, so that answers carry the RateLimit-* headers the document declares.
+  service = await startService({ workers: 0, env: { PORT_CHECKER_RATE_LIMIT_PORTS: '1000' } });
 });
 afterAll(async () => {
   await service?.stop();
 });
 
 interface Schema {
+  $ref?: string;
   type?: string;
   properties?: Record<string, Schema>;
   additionalProperties?: Schema;
@@ -18,14 +20,25 @@ interface Schema {
   enum?: string[];
 }
 interface Operation {
+  operationId: string;
+  tags: string[];
   requestBody: { content: Record<string, { schema: Schema; example?: unknown }> };
-  responses: Record<string, { description: string; content?: Record<string, { schema: Schema }> }>;
+  responses: Record<
+    string,
+    { description: string; headers?: Record<string, { $ref: string }>; content?: Record<string, { schema: Schema; example?: unknown }> }
+  >;
 }
 interface Document {
   openapi: string;
   info: { title: string; version: string };
+  tags: Array<{ name: string }>;
   paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema>; headers: Record<string, unknown> };
 }
+
+/** A named schema from components, following a $ref. */
+const resolve = (document: Document, schema: Schema): Schema =>
+  schema.$ref ? document.components.schemas[schema.$ref.replace('#/components/schemas/', '')]! : schema;
 
 async function openApi(): Promise<Document> {
   const response = await fetch(`${service.url}/openapi.json`);
@@ -49,36 +62,75 @@ describe('GET /openapi.json', () => {
   });
 
   it('describes POST /check-tls with the schemas the API validates and answers with', async () => {
-    const operation = (await openApi()).paths['/check-tls']!.post!;
+    const document = await openApi();
+    const operation = document.paths['/check-tls']!.post!;
     const request = operation.requestBody.content['application/json']!;
-    expect(Object.keys(request.schema.properties!)).toEqual(Object.keys(CheckTlsRequest.shape));
-    expect(request.schema.required).toEqual(['host', 'port']);
+    const requestSchema = resolve(document, request.schema);
+    expect(Object.keys(requestSchema.properties!)).toEqual(Object.keys(CheckTlsRequest.shape));
+    expect(requestSchema.required).toEqual(['host', 'port']);
     expect(CheckTlsRequest.safeParse(request.example).success).toBe(true);
     const answer = operation.responses['200']!.content!['application/json']!;
-    expect(Object.keys(answer.schema.properties!)).toEqual(['valid', 'error', 'peer', 'not_after']);
+    expect(Object.keys(resolve(document, answer.schema).properties!)).toEqual(['valid', 'error', 'peer', 'not_after']);
     expect(operation.responses['429']!.description).toContain('RATE_LIMITED');
   });
 
-  it('describes the check request and response with the very zod schemas the API validates with', async () => {
-    const operation = (await openApi()).paths['/check-ports']!.post!;
+  it('describes the check request and response with the very zod schemas the API validates with, as named schemas', async () => {
+    const document = await openApi();
+    const operation = document.paths['/check-ports']!.post!;
     const request = operation.requestBody.content['application/json']!;
-    expect(Object.keys(request.schema.properties!)).toEqual(Object.keys(CheckPortsRequest.shape));
-    expect(request.schema.required).toEqual(['ports']);
+    expect(request.schema.$ref).toBe('#/components/schemas/CheckPortsRequest');
+    const requestSchema = resolve(document, request.schema);
+    expect(Object.keys(requestSchema.properties!)).toEqual(Object.keys(CheckPortsRequest.shape));
+    expect(requestSchema.required).toEqual(['ports']);
     expect(CheckPortsRequest.safeParse(request.example).success).toBe(true);
 
-    const result = operation.responses['200']!.content!['application/json']!.schema.properties!.results!;
-    expect(Object.keys(result.additionalProperties!.properties!)).toEqual(Object.keys(PortResult.shape));
-    expect(result.additionalProperties!.properties!.state!.enum).toEqual(PortState.options);
+    const ok = operation.responses['200']!.content!['application/json']!;
+    expect(ok.schema.$ref).toBe('#/components/schemas/CheckPortsResponse');
+    expect(CheckPortsResponse.safeParse(ok.example).success).toBe(true);
+    const result = resolve(document, resolve(document, ok.schema).properties!.results!.additionalProperties!);
+    expect(Object.keys(result.properties!)).toEqual(Object.keys(PortResult.shape));
+    expect(resolve(document, result.properties!.state!).enum).toEqual(PortState.options);
+    expect(Object.keys(document.components.schemas).sort()).toEqual(
+      ['CheckPortsRequest', 'CheckPortsResponse', 'CheckTlsRequest', 'CheckTlsResponse', 'ErrorResponse', 'HealthResponse', 'PortResult', 'PortState', 'ReadyResponse', 'WhoamiResponse'],
+    );
   });
 
-  it('lists every error code a check can be answered with, under its status', async () => {
+  it('gives every operation an operationId and a declared tag', async () => {
+    const document = await openApi();
+    const operations = Object.values(document.paths).flatMap((methods) => Object.values(methods));
+    const ids = operations.map((operation) => operation.operationId);
+    expect(ids.sort()).toEqual(['checkPorts', 'checkTls', 'getHealth', 'getReadiness', 'whoami']);
+    const tags = document.tags.map((tag) => tag.name);
+    for (const operation of operations) expect(tags).toEqual(expect.arrayContaining(operation.tags));
+  });
+
+  it('lists every error code a check can be answered with as an enum under its status, with an example', async () => {
     const { responses } = (await openApi()).paths['/check-ports']!.post!;
     const codes = (Object.keys(ErrorStatus) as ErrorCode[]).filter((c) => c !== 'NOT_FOUND' && c !== 'NOT_READY');
-    for (const code of codes) {
-      const response = responses[String(ErrorStatus[code])];
-      expect(response?.description, code).toContain(code);
-      expect(Object.keys(response!.content!['application/json']!.schema.properties!)).toEqual(['detail']);
+    const statuses = new Set(codes.map((code) => String(ErrorStatus[code])));
+    for (const status of statuses) {
+      const content = responses[status]!.content!['application/json']!;
+      const enumerated = content.schema.properties!.detail!.properties!.code!.enum;
+      expect(enumerated, status).toEqual(codes.filter((code) => String(ErrorStatus[code]) === status));
+      expect(ErrorResponse.safeParse(content.example).success).toBe(true);
+      expect(enumerated).toContain((content.example as ErrorResponse).detail.code);
     }
+  });
+
+  it('declares the headers the API really sends: X-Request-Id, RateLimit-*, and Retry-After on 429 and 503', async () => {
+    const document = await openApi();
+    const { responses } = document.paths['/check-ports']!.post!;
+    const declared = (status: string): string[] => Object.keys(responses[status]!.headers ?? {}).sort();
+    const rateLimit = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'];
+    expect(declared('200')).toEqual(['X-Request-Id', ...rateLimit].sort());
+    expect(declared('400')).toEqual(['X-Request-Id', ...rateLimit].sort());
+    expect(declared('429')).toEqual(['Retry-After', 'X-Request-Id', ...rateLimit].sort());
+    expect(declared('503')).toEqual(['Retry-After', 'X-Request-Id', ...rateLimit].sort());
+    for (const name of declared('503')) expect(document.components.headers).toHaveProperty(name);
+
+    const refused = await service.check({ ports: [0] });
+    expect(refused.status).toBe(400);
+    for (const name of declared('400')) expect(refused.headers.get(name), name).not.toBeNull();
   });
 });
 

@@ -4,6 +4,7 @@ import type { RunningWorker } from '../../apps/worker/src/service.js';
 import { WORKERS_PER_PROCESS } from '../../apps/worker/src/probe.worker.js';
 import { closedPorts, openPorts, type Ports } from '../support/listeners.js';
 import { scrape, valueOf, type Sample } from '../support/metrics.js';
+import { readRepoFile } from '../support/repo.js';
 import { startService, type Service } from '../support/service.js';
 
 let service: Service;
@@ -78,8 +79,9 @@ describe('the API at GET /metrics', () => {
     expect(samples.some((s) => s.labels.route?.includes('12345'))).toBe(false);
   });
 
-  it('reads queue depth and connected workers when scraped', async () => {
+  it('reads queue depth, connected workers and whether Redis answers when scraped', async () => {
     const samples = await apiMetrics();
+    expect(valueOf(samples, 'port_checker_redis_up')).toBe(1);
     for (const state of ['waiting', 'active', 'delayed']) {
       expect(valueOf(samples, 'port_checker_queue_jobs', { state })).toBe(0);
     }
@@ -102,6 +104,19 @@ describe('the API at GET /metrics', () => {
   });
 });
 
+describe('both apps', () => {
+  it('name their version in port_checker_build_info, and no two metric families share a name', async () => {
+    const { version } = JSON.parse(readRepoFile('packages/shared/package.json')) as { version: string };
+    for (const url of [`${service.url}/metrics`, worker.metricsUrl]) {
+      expect(valueOf(await scrape(url), 'port_checker_build_info', { version })).toBe(1);
+      // OpenMetrics drops _total from a counter's family name: it must not collide with another metric's.
+      const text = await (await fetch(url)).text();
+      const families = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, type]) => (type === 'counter' ? name!.replace(/_total$/, '') : name!));
+      expect(families.length).toBe(new Set(families).size);
+    }
+  });
+});
+
 describe("a worker's GET /metrics", () => {
   it('counts probes by state, attempts, durations, and nothing in flight once done', async () => {
     const [closed] = await closedPorts(1);
@@ -116,8 +131,8 @@ describe("a worker's GET /metrics", () => {
     expect(moved('port_checker_probes_total', { state: 'closed' })).toBe(1);
     expect(moved('port_checker_probe_attempts_total', { state: 'open' })).toBe(1);
     expect(moved('port_checker_probe_duration_seconds_count', { state: 'closed' })).toBe(1);
-    expect(moved('port_checker_probe_attempts_count')).toBe(2);
-    expect(moved('port_checker_probe_attempts_bucket', { le: '1' })).toBe(2);
+    expect(moved('port_checker_attempts_per_probe_count')).toBe(2);
+    expect(moved('port_checker_attempts_per_probe_bucket', { le: '1' })).toBe(2);
     expect(valueOf(after, 'port_checker_probes_in_flight')).toBe(0);
     expect(valueOf(after, 'process_resident_memory_bytes')).toBeGreaterThan(0);
     expectNoTargetsInLabels(after, [open.ports[0]!, closed!]);

@@ -1,10 +1,11 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VerifyReport } from '@port-checker/client';
+import { IN_USE_NOTE, VerifyReport } from '@port-checker/client';
+import { VERSION } from '../../packages/client/src/verify-command.js';
 import { exitOf, runCli, runCliInTerminal, spawnCli } from '../support/cli.js';
-import { closedPorts, openPortAt, openPorts, readFrom, type Ports } from '../support/listeners.js';
+import { bindablePorts, closedPorts, openPortAt, openPorts, readFrom, type Ports } from '../support/listeners.js';
 import { startService, type Service } from '../support/service.js';
 
 let service: Service;
@@ -27,7 +28,7 @@ const jsonReport = (stdout: string): VerifyReport => VerifyReport.parse(JSON.par
 
 describe('port-checker verify', () => {
   it('binds the free ports and has the checker verify every one: exit 0, JSON by its schema', async () => {
-    const ports = await closedPorts(3);
+    const ports = await bindablePorts(3);
 
     const run = await runCli(['verify', '--ports', ports.join(','), '--server', service.url, '--json']);
 
@@ -53,7 +54,7 @@ describe('port-checker verify', () => {
     await expectFree(ports);
   });
 
-  it('leaves a port served by another listener alone: accessible, but not verified', async () => {
+  it('leaves a port served by another listener alone: accessible, asked without the challenge', async () => {
     const [free] = await closedPorts(1);
     const theirs = other.ports[0]!;
 
@@ -65,15 +66,71 @@ describe('port-checker verify', () => {
       local: 'in-use',
       local_error: expect.stringContaining('EADDRINUSE'),
       accessible: true,
-      verified: false,
-      verify_error: 'Connection closed without the challenge',
-      // The other service cannot answer a challenge: being accessible is all it can show.
+      // Asked without the challenge, which the other service could not answer: no verdict, no error.
+      verified: null,
+      verify_error: null,
       reachable: true,
     });
     expect(report.ports[1]).toMatchObject({ port: free, local: 'bound', verified: true, reachable: true });
     expect(run.code).toBe(0);
     // Still the other listener's, which hangs up at once: the CLI did not take it over.
     expect(await readFrom(theirs)).toBe('');
+  });
+
+  it('does not make the checker wait for a challenge that a port in use cannot send', async () => {
+    // Another program that accepts and stays silent, on a checker that would wait 10 s for a token.
+    const patient = await startService({ env: { PORT_CHECK_TIMEOUT: '10', PORT_CHECK_RETRIES: '1' } });
+    const held = new Set<Socket>();
+    const silent = createTcpServer((socket) => {
+      held.add(socket);
+      socket.on('error', () => {}); // the probe hangs up with a reset
+    });
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    try {
+      const [free] = await bindablePorts(1);
+      const theirs = (silent.address() as AddressInfo).port;
+      const started = performance.now();
+
+      const run = await runCli(['verify', '--ports', `${theirs},${free}`, '--server', patient.url, '--json']);
+
+      expect(run.code).toBe(0);
+      expect(jsonReport(run.stdout).ports.map((p) => [p.local, p.verified])).toEqual([['in-use', null], ['bound', true]]);
+      expect(performance.now() - started).toBeLessThan(5000); // asked with the challenge, it took 10 s
+    } finally {
+      for (const socket of held) socket.destroy();
+      silent.close();
+      await patient.stop();
+    }
+  });
+
+  it('checks more ports than one request holds in several requests to the same checker', async () => {
+    const ports = await bindablePorts(130);
+    const requestsBefore = checkRequests();
+
+    const run = await runCli(['verify', '--ports', ports.join(','), '--server', service.url, '--json']);
+
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const report = jsonReport(run.stdout);
+    expect(report.ports.map((p) => p.port)).toEqual(ports);
+    expect(report.ports.every((p) => p.verified === true)).toBe(true);
+    expect(report.attempts).toEqual([{ server: service.url, status: 200, error: null, elapsed_ms: expect.any(Number) }]);
+    expect(checkRequests() - requestsBefore).toBe(2); // 128 + 2
+  });
+
+  it('asks the servers in PORT_CHECKER_URL when no --server is given', async () => {
+    const [port, deadPort] = await closedPorts(2);
+    const dead = `http://127.0.0.1:${deadPort}`;
+
+    const run = await runCli(['verify', '-p', String(port), '--json'], { PORT_CHECKER_URL: `${dead},${service.url}` });
+
+    expect(run.code).toBe(0);
+    expect(jsonReport(run.stdout).attempts.map((attempt) => attempt.server)).toEqual([dead, service.url]);
+  });
+
+  it('prints its version', async () => {
+    expect(await runCli(['--version'])).toMatchObject({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
+    expect(VERSION).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('fails over from a dead checker to a live one', async () => {
@@ -115,7 +172,7 @@ describe('port-checker verify', () => {
     const lines = run.stdout.split('\n');
     expect(lines[0]).toMatch(/^PORT +LOCAL +REACHABLE +STATE +VERIFIED +LATENCY +SERVER +NOTE$/);
     expect(lines[1]).toMatch(new RegExp(`^${port} +bound +yes +open +yes +[\\d.]+ ms +${service.url}$`));
-    expect(lines[2]).toMatch(new RegExp(`^${theirs} +in use +yes +open +no +[\\d.]+ ms +${service.url} +Connection closed without the challenge$`));
+    expect(lines[2]).toMatch(new RegExp(`^${theirs} +in use +yes +open +- +[\\d.]+ ms +${service.url} +${IN_USE_NOTE}$`));
     expect(run.stdout).toContain(`2 of 2 ports reachable at 127.0.0.1, checked by ${service.url}`);
   });
 
@@ -172,6 +229,9 @@ describe('port-checker verify', () => {
     expect(run.stdout).toContain('1 of 1 ports reachable');
   });
 });
+
+/** POST /check-ports requests the service has answered so far, from its log lines. */
+const checkRequests = (): number => service.apiLogs.lines.filter((line) => line.path === '/check-ports').length;
 
 async function readBody(request: IncomingMessage): Promise<string> {
   let body = '';

@@ -1,4 +1,3 @@
-import { webcrypto, type webcrypto as WebCrypto } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
@@ -9,7 +8,9 @@ import { createServer, type Server } from 'node:tls';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as never); // Node's WebCrypto, typed apart from the DOM's
+// Node's own WebCrypto (global since Node 19).
+const { subtle } = globalThis.crypto;
+x509.cryptoProvider.set(globalThis.crypto);
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 const DAY_MS = 86_400_000;
 
@@ -27,10 +28,10 @@ export interface TestCa {
   remove(): void;
 }
 
-const generateKeys = () => webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']) as Promise<WebCrypto.CryptoKeyPair>;
+const generateKeys = () => subtle.generateKey(ALGORITHM, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
 
-async function pemKey(keys: WebCrypto.CryptoKeyPair): Promise<string> {
-  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+async function pemKey(keys: CryptoKeyPair): Promise<string> {
+  const der = Buffer.from(await subtle.exportKey('pkcs8', keys.privateKey));
   return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END PRIVATE KEY-----\n`;
 }
 

@@ -17,15 +17,17 @@ export interface CliRun {
   stderr: string;
 }
 
-function start(command: string, args: readonly string[]): CliProcess {
-  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }) as CliProcess;
+function start(command: string, args: readonly string[], env: Record<string, string> = {}): CliProcess {
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }) as CliProcess;
   child.output = { stdout: '', stderr: '' };
   child.stdout.on('data', (chunk: Buffer) => (child.output.stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (child.output.stderr += chunk.toString()));
   return child;
 }
 
-export const spawnCli = (args: readonly string[]): CliProcess => start(cliCommand[0]!, [...cliCommand.slice(1), ...args]);
+/** `env` is added to this process's environment (PORT_CHECKER_URL, say). */
+export const spawnCli = (args: readonly string[], env: Record<string, string> = {}): CliProcess =>
+  start(cliCommand[0]!, [...cliCommand.slice(1), ...args], env);
 
 /** Resolves when the process has exited and its output is read to the end. */
 export async function exitOf(child: CliProcess): Promise<CliRun> {
@@ -33,7 +35,7 @@ export async function exitOf(child: CliProcess): Promise<CliRun> {
   return { code, signal, ...child.output };
 }
 
-export const runCli = (args: readonly string[]): Promise<CliRun> => exitOf(spawnCli(args));
+export const runCli = (args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> => exitOf(spawnCli(args, env));
 
 const shellQuote = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`;
 

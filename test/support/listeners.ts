@@ -55,6 +55,24 @@ export async function closedPorts(count: number, host: Host = '127.0.0.1'): Prom
 }
 
 /**
+ * Free ports for the CLI to bind on every interface: below Linux's ephemeral range (32768+), so
+ * no outgoing connection (a probe, Redis, HTTP) takes one between this call and the CLI's bind.
+ */
+export async function bindablePorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (ports.includes(port)) continue;
+    const server = createServer();
+    server.listen({ port, host: '::' }); // dual-stack: as the CLI binds
+    const [error] = await Promise.race([once(server, 'listening').then(() => [null]), once(server, 'error')]);
+    if (!error) ports.push(port);
+    await closeServer(server).catch(() => {});
+  }
+  return ports;
+}
+
+/**
  * Ports whose connects time out. A worker thread listens with backlog 1 and then blocks, so
  * it never accepts; once its accept queues hold backlog + 1 connections the kernel drops
  * every further SYN, as a firewall would.

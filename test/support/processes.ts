@@ -103,3 +103,43 @@ export function spawnApp(
     },
   };
 }
+
+/** Every process below `pid` (children, grandchildren, …) with its command line, from /proc. */
+export function descendants(pid: number): Array<{ pid: number; command: string }> {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      // The parent is the 4th field of stat, after the command in parentheses (which may hold spaces).
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: Array<{ pid: number; command: string }> = [];
+  const visit = (parent: number): void => {
+    for (const [child, ppid] of parentOf) {
+      if (ppid !== parent) continue;
+      found.push({ pid: child, command: readFileSync(`/proc/${child}/cmdline`, 'utf8').replaceAll('\0', ' ').trim() });
+      visit(child);
+    }
+  };
+  visit(pid);
+  return found;
+}
+
+/** Resolves once none of `pids` runs any more (zombies count as gone); rejects after `timeoutMs`. */
+export async function waitUntilGone(pids: readonly number[], timeoutMs = 30_000): Promise<void> {
+  const alive = (pid: number): boolean => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(alive)) {
+    if (Date.now() > deadline) throw new Error(`still running after ${timeoutMs} ms: ${pids.filter(alive).join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

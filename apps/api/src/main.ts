@@ -1,8 +1,9 @@
-import { closeOnSignals, createLogger, loadConfigOrExit } from '@port-checker/shared';
+import { closeOnSignals, createLogger, loadConfigOrExit, warnUnknownVariables } from '@port-checker/shared';
 import { startApi } from './server.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger({ name: 'port-checker-api', debug: config.debug });
+warnUnknownVariables(logger);
 const api = await startApi(config, logger);
 logger.info({ url: api.url, metricsUrl: api.metricsUrl, queue: config.queueName }, 'api listening');
 

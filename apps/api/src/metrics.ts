@@ -66,15 +66,14 @@ export function createApiMetrics(probes: ProbeQueue, logger: Logger): ApiMetrics
   for (const limit of LIMITS) rateLimited.inc({ limit }, 0);
   for (const kind of CHECK_KINDS) checkRequests.inc({ kind, outcome: 'ok' }, 0);
 
-  // Read from Redis when scraped. If Redis does not answer, the series are left out of that
-  // scrape (absent, not a stale or made-up 0), and the rest of the scrape still works.
-  const unreadable = (gauge: Gauge, err: unknown): void => {
-    gauge.reset();
+  // Read from Redis when scraped. While Redis does not answer, the queue gauges keep their last
+  // values (a graph or alert on them does not break off) and port_checker_redis_up says 0.
+  const unreadable = (err: unknown): void => {
     logger.debug({ err: { message: (err as Error).message } }, 'queue metrics not read: Redis does not answer');
   };
   new Gauge({
     name: 'port_checker_queue_jobs',
-    help: 'Probe jobs in the queue by state (waiting, active, delayed), read when scraped',
+    help: 'Probe jobs in the queue by state (waiting, active, delayed), read when scraped; the last values while Redis is away',
     labelNames: ['state'] as const,
     registers,
     async collect() {
@@ -82,20 +81,28 @@ export function createApiMetrics(probes: ProbeQueue, logger: Logger): ApiMetrics
         const counts = await probes.countJobs();
         for (const state of JOB_STATES) this.set({ state }, counts[state]);
       } catch (err) {
-        unreadable(this, err);
+        unreadable(err);
       }
     },
   });
   new Gauge({
     name: 'port_checker_workers',
-    help: 'Workers connected to the queue, in any process, read when scraped',
+    help: 'Workers connected to the queue, in any process, read when scraped; the last value while Redis is away',
     registers,
     async collect() {
       try {
         this.set(await probes.countWorkers());
       } catch (err) {
-        unreadable(this, err);
+        unreadable(err);
       }
+    },
+  });
+  new Gauge({
+    name: 'port_checker_redis_up',
+    help: '1 when Redis answered the scrape, 0 when it did not',
+    registers,
+    async collect() {
+      this.set(await probes.countWorkers().then(() => 1, () => 0));
     },
   });
 

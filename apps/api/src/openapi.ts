@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { OpenAPIRegistry, OpenApiGeneratorV3, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
+import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV3, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import {
   CheckPortsRequest,
@@ -8,6 +8,8 @@ import {
   CheckTlsResponse,
   ErrorResponse,
   ErrorStatus,
+  PortResult,
+  PortState,
   type ErrorCode,
 } from '@port-checker/shared';
 import { CHECK_PORTS_PATH } from './check-ports.route.js';
@@ -15,21 +17,68 @@ import { CHECK_TLS_PATH } from './check-tls.route.js';
 import { ReadyResponse } from './readiness.route.js';
 import { WHOAMI_PATH, WhoamiResponse } from './whoami.route.js';
 
+// registry.register() names a schema through the .openapi() method this adds to zod's types. Zod 4
+// copies methods onto a schema when it is made, so the contract's schemas are cloned (`.meta({})`)
+// after this line to get it.
+extendZodWithOpenApi(z);
+
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 const json = <T>(schema: T, example?: unknown) => ({ 'application/json': { schema, ...(example !== undefined && { example }) } });
 
-/** One response per status, listing the error codes the errors table maps to it. */
-function errorResponses(codes: readonly ErrorCode[]): Record<number, ResponseConfig> {
+// Headers, declared once under components and referred to by each response that carries them.
+const header = (name: string) => ({ $ref: `#/components/headers/${name}` });
+const HEADERS = {
+  'X-Request-Id': { description: "This request's id, also in the API's log line for it", schema: { type: 'string' } },
+  'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } },
+  'RateLimit-Limit': {
+    description: "Ports per window of the caller's budget (only while it is on); on a 429, of the limit that refused",
+    schema: { type: 'integer' },
+  },
+  'RateLimit-Remaining': { description: 'Ports left in the current window (or, for the cap on ports in flight, now)', schema: { type: 'integer' } },
+  'RateLimit-Reset': { description: 'Seconds until the current window ends, or until ports in flight free up', schema: { type: 'integer' } },
+} as const;
+const RATE_LIMIT_HEADERS = { 'RateLimit-Limit': header('RateLimit-Limit'), 'RateLimit-Remaining': header('RateLimit-Remaining'), 'RateLimit-Reset': header('RateLimit-Reset') };
+
+// Messages for the examples; the real ones name what was wrong.
+const EXAMPLE_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  INVALID_PORT: 'port 70000 is not an integer in 1..65535',
+  FORBIDDEN_TARGET: '10.0.0.1 is not a public address',
+  RATE_LIMITED: 'per-client limit: 203.0.113.7 may have 300 ports checked per 60 s and 2 are left, fewer than the 100 asked for; retry in 42 s',
+  SERVICE_UNAVAILABLE: 'Redis does not answer',
+  NOT_READY: 'no worker is connected to the queue',
+};
+
+/** One response per status: its codes as an enum, an example, Retry-After where the status sends it. */
+function errorResponses(codes: readonly ErrorCode[], { rateLimited = false } = {}): Record<number, ResponseConfig> {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(ErrorStatus[code], [...(byStatus.get(ErrorStatus[code]) ?? []), code]);
   return Object.fromEntries(
-    [...byStatus].map(([status, list]) => [
-      status,
-      { description: `error: ${list.map((code) => `\`${code}\``).join(', ')}`, content: json(ErrorResponse) },
-    ]),
+    [...byStatus].map(([status, list]) => {
+      const schema = ErrorResponse.extend({ detail: ErrorResponse.shape.detail.extend({ code: z.enum(list as [ErrorCode, ...ErrorCode[]]) }) });
+      const example = { detail: { code: list[0], message: EXAMPLE_MESSAGES[list[0]!] ?? `an explanation of ${list[0]}` } };
+      const headers = {
+        'X-Request-Id': header('X-Request-Id'),
+        ...((status === 429 || status === 503) && { 'Retry-After': header('Retry-After') }),
+        ...(rateLimited && RATE_LIMIT_HEADERS),
+      };
+      return [status, { description: `error: ${list.map((code) => `\`${code}\``).join(', ')}`, headers, content: json(schema, example) }];
+    }),
   );
 }
+
+const CHECK_EXAMPLE = {
+  request: { provider_ip: '203.0.113.7', ports: [7466, 50800] },
+  response: {
+    success: true,
+    results: {
+      7466: { accessible: true, error: null, state: 'open', attempts: 1, latency_ms: 0.4 },
+      50800: { accessible: false, error: 'Connection refused', state: 'closed', attempts: 1, latency_ms: null },
+    },
+    message: 'Successfully verified 1 out of 2 ports',
+    provider_ip: '203.0.113.7',
+  },
+};
 
 /**
  * The OpenAPI 3 document, generated from the zod schemas the API validates with: the request
@@ -37,6 +86,21 @@ function errorResponses(codes: readonly ErrorCode[]): Record<number, ResponseCon
  */
 export function createOpenApiDocument(): ReturnType<OpenApiGeneratorV3['generateDocument']> {
   const registry = new OpenAPIRegistry();
+  for (const [name, definition] of Object.entries(HEADERS)) registry.registerComponent('headers', name, definition);
+  // Named schemas, nested ones included: clients generated from the document get these type names.
+  const name = <T extends z.ZodType>(refId: string, schema: T): T => registry.register(refId, schema.meta({}) as T);
+  const state = name('PortState', PortState);
+  const result = name('PortResult', PortResult.extend({ state }));
+  const request = name('CheckPortsRequest', CheckPortsRequest);
+  const results = z.record(z.string(), result).describe(CheckPortsResponse.shape.results.description ?? '');
+  const response = name('CheckPortsResponse', CheckPortsResponse.extend({ results }));
+  name('ErrorResponse', ErrorResponse);
+  const ready = name('ReadyResponse', ReadyResponse);
+  const tlsRequest = name('CheckTlsRequest', CheckTlsRequest);
+  const tlsResponse = name('CheckTlsResponse', CheckTlsResponse);
+  const whoami = name('WhoamiResponse', WhoamiResponse);
+  const health = name('HealthResponse', z.object({ status: z.literal('ok') }));
+
   const allCodes = Object.keys(ErrorStatus) as ErrorCode[];
   // Codes that a check can be answered with: every one but those of other routes.
   const checkCodes = allCodes.filter((code) => code !== 'NOT_FOUND' && code !== 'NOT_READY');
@@ -46,68 +110,91 @@ export function createOpenApiDocument(): ReturnType<OpenApiGeneratorV3['generate
     scheme: 'bearer',
     description: 'PORT_CHECKER_API_TOKEN, when the operator has set one',
   });
+  const requestId = { 'X-Request-Id': header('X-Request-Id') };
 
   registry.registerPath({
     method: 'post',
     path: CHECK_PORTS_PATH,
+    operationId: 'checkPorts',
+    tags: ['checks'],
     summary: 'Check whether TCP ports of a host are reachable from the internet',
     description:
       'Probes every port at once with TCP connects (timeout, retries and delay as configured) and answers when all ' +
       'have finished, within the deadline (7 s by default): a port whose retries would not fit is answered with what ' +
-      'its attempts found so far. Costs one port per unique port of the per-client budget (and, for someone else\'s ' +
+      "its attempts found so far. Costs one port per unique port of the per-client budget (and, for someone else's " +
       'address, of the per-target budgets). Any answer other than 200 means: ask another checker.',
     // Either the token or nothing: an empty requirement keeps the token optional in the document.
     security: [{ [bearer.name]: [] }, {}],
-    request: { body: { required: true, content: json(CheckPortsRequest, { provider_ip: '203.0.113.7', ports: [7466, 50800] }) } },
+    request: { body: { required: true, content: json(request, CHECK_EXAMPLE.request) } },
     responses: {
-      200: { description: 'one result per unique port, keyed by the port number', content: json(CheckPortsResponse) },
-      ...errorResponses(checkCodes),
+      200: {
+        description: 'one result per unique port, keyed by the port number',
+        headers: { ...requestId, ...RATE_LIMIT_HEADERS },
+        content: json(response, CHECK_EXAMPLE.response),
+      },
+      ...errorResponses(checkCodes, { rateLimited: true }),
     },
   });
   registry.registerPath({
     method: 'post',
     path: CHECK_TLS_PATH,
+    operationId: 'checkTls',
+    tags: ['checks'],
     summary: "Check a TLS service's certificate as a client on the internet would see it",
     description:
       'One TLS handshake from a worker: valid when it completes in time, the chain verifies against the trust store ' +
       "(Node's CAs plus NODE_EXTRA_CA_CERTS), the certificate has not expired and, if given, expected_ip is among its " +
       'IP subject alternative names. Nothing is sent after the handshake. Costs one port of the budgets.',
     security: [{ [bearer.name]: [] }, {}],
-    request: { body: { required: true, content: json(CheckTlsRequest, { host: '203.0.113.7', port: 443, expected_ip: '203.0.113.7' }) } },
+    request: { body: { required: true, content: json(tlsRequest, { host: '203.0.113.7', port: 443, expected_ip: '203.0.113.7' }) } },
     responses: {
       200: {
         description: 'the verdict; `valid: false` with a reason is still a 200',
-        content: json(CheckTlsResponse, { valid: true, error: null, peer: '203.0.113.7:443', not_after: '2027-03-01T12:00:00.000Z' }),
+        headers: { ...requestId, ...RATE_LIMIT_HEADERS },
+        content: json(tlsResponse, { valid: true, error: null, peer: '203.0.113.7:443', not_after: '2027-03-01T12:00:00.000Z' }),
       },
-      ...errorResponses(checkCodes.filter((code) => code !== 'TOO_MANY_PORTS')),
+      ...errorResponses(
+        checkCodes.filter((code) => code !== 'TOO_MANY_PORTS'),
+        { rateLimited: true },
+      ),
     },
   });
   registry.registerPath({
     method: 'get',
     path: WHOAMI_PATH,
+    operationId: 'whoami',
+    tags: ['checks'],
     summary: "The caller's address as this checker sees it, and what a check may ask for",
     description:
       'What a check without provider_ip probes, so that no outside what-is-my-IP service is needed; whether ' +
       'provider_ip may name another address; how many ports one request may carry. Needs no token.',
     responses: {
-      200: { description: "the caller's address and this checker's settings", content: json(WhoamiResponse) },
+      200: {
+        description: "the caller's address and this checker's settings",
+        headers: requestId,
+        content: json(whoami, { address: '203.0.113.7', accepts_other_targets: true, max_ports_per_request: 128, api_token_required: false }),
+      },
       ...errorResponses(['INVALID_REQUEST']),
     },
   });
   registry.registerPath({
     method: 'get',
     path: '/ready',
+    operationId: 'getReadiness',
+    tags: ['operations'],
     summary: 'Readiness: Redis answers and at least one worker is connected',
     responses: {
-      200: { description: 'ready to check ports', content: json(ReadyResponse) },
+      200: { description: 'ready to check ports', headers: requestId, content: json(ready, { status: 'ready', workers: 2 }) },
       ...errorResponses(['SERVICE_UNAVAILABLE', 'NOT_READY']),
     },
   });
   registry.registerPath({
     method: 'get',
     path: '/health',
+    operationId: 'getHealth',
+    tags: ['operations'],
     summary: 'Liveness: the process runs, whether or not Redis answers',
-    responses: { 200: { description: 'alive', content: json(z.object({ status: z.literal('ok') })) } },
+    responses: { 200: { description: 'alive', headers: requestId, content: json(health, { status: 'ok' }) } },
   });
 
   return new OpenApiGeneratorV3(registry.definitions).generateDocument({
@@ -117,5 +204,9 @@ export function createOpenApiDocument(): ReturnType<OpenApiGeneratorV3['generate
       version,
       description: 'Tells Golem providers whether their TCP ports are reachable from the internet.',
     },
+    tags: [
+      { name: 'checks', description: 'What providers call' },
+      { name: 'operations', description: 'For operators and their tools' },
+    ],
   });
 }

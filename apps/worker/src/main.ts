@@ -1,8 +1,9 @@
-import { closeOnSignals, createLogger, loadConfigOrExit } from '@port-checker/shared';
+import { closeOnSignals, createLogger, loadConfigOrExit, warnUnknownVariables } from '@port-checker/shared';
 import { startWorkerService } from './service.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger({ name: 'port-checker-worker', debug: config.debug });
+warnUnknownVariables(logger);
 const running = await startWorkerService(config, logger);
 logger.info(
   { queue: config.queueName, concurrency: config.workerConcurrency, metricsUrl: running.metricsUrl },

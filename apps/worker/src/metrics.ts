@@ -23,7 +23,8 @@ export function createWorkerMetrics(): WorkerMetrics {
     'Time a probe took, retries and delays included, by final state',
     ['state'],
   );
-  const attemptsPerProbe = histogram('port_checker_probe_attempts', 'Attempts a probe needed', [], [1, 2, 3, 4, 5, 6, 8, 10]);
+  // Not `port_checker_probe_attempts`: OpenMetrics would read that and the counter above as one family.
+  const attemptsPerProbe = histogram('port_checker_attempts_per_probe', 'Attempts a probe needed', [], [1, 2, 3, 4, 5, 6, 8, 10]);
   const inFlight = new Gauge({ name: 'port_checker_probes_in_flight', help: 'Probes running now', registers: [registry] });
   const dropped = counter(
     'port_checker_jobs_dropped_total',

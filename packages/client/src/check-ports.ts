@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { CheckPortsRequest, CheckPortsResponse, ErrorResponse, type PortResult } from '@port-checker/shared/contract';
+import { CheckPortsRequest, CheckPortsResponse, ErrorResponse, type PortResult } from './check-ports.schema.js';
 
 export interface CheckPortsOptions {
   /** Base URLs of port checkers, asked in order until one answers. */
@@ -12,6 +12,13 @@ export interface CheckPortsOptions {
   timeoutMs: number;
   /** Token the ports' listeners send on accept; see `createChallenge`. */
   challenge?: string | undefined;
+  /**
+   * The ports whose listeners send `challenge` (default: all). The others, such as ports held by
+   * another program, are asked without it, so the checker does not wait for a token that cannot come.
+   */
+  challengedPorts?: readonly number[] | undefined;
+  /** Ports per request; more are split into several requests to the same checker. */
+  maxPortsPerRequest?: number | undefined;
   /** Stops everything at once, e.g. on Ctrl-C; the promise rejects with the signal's reason. */
   signal?: AbortSignal | undefined;
   /** Called after each checker is asked, whether or not its answer is used. */
@@ -52,10 +59,14 @@ export function createChallenge(): string {
   return randomBytes(24).toString('base64url');
 }
 
+/** What a checker accepts in one request by default (PORT_CHECK_MAX_PORTS). */
+export const MAX_PORTS_PER_REQUEST = 128;
+
 /**
  * Asks the checkers in order whether `ports` are reachable, moving on to the next one on a
  * network error, a timeout, an answer other than 200, or a 200 that is not a full, valid answer
- * (as the provider's existing client does). Throws CheckPortsError when none answers.
+ * (as the provider's existing client does). One checker answers for every port: when the ports
+ * take several requests, it must answer them all. Throws CheckPortsError when none answers.
  */
 export async function checkPorts(options: CheckPortsOptions): Promise<CheckPortsResult> {
   const { servers, providerIp, timeoutMs, challenge, signal, onAttempt } = options;
@@ -63,20 +74,42 @@ export async function checkPorts(options: CheckPortsOptions): Promise<CheckPorts
   if (!body.success) throw new TypeError(`invalid check: ${z.prettifyError(body.error)}`);
   if (servers.length === 0) throw new TypeError('invalid check: give at least one server');
   const endpoints = servers.map(checkPortsUrl);
+  const requests = splitRequests(body.data, options.challengedPorts, options.maxPortsPerRequest ?? MAX_PORTS_PER_REQUEST);
 
   const attempts: ServerAttempt[] = [];
   for (const [index, server] of servers.entries()) {
     const started = performance.now();
-    const answer = await ask(endpoints[index]!, body.data, timeoutMs, signal);
-    const attempt = { server, status: answer.status, error: answer.error, elapsedMs: Math.round(performance.now() - started) };
+    const answers = await Promise.all(requests.map((request) => ask(endpoints[index]!, request, timeoutMs, signal)));
+    const failed = answers.find((answer) => !answer.response);
+    const attempt = {
+      server,
+      status: failed ? failed.status : 200,
+      error: failed ? failed.error : null,
+      elapsedMs: Math.round(performance.now() - started),
+    };
     attempts.push(attempt);
     onAttempt?.(attempt);
-    if (answer.response) {
-      const { results, provider_ip } = answer.response;
-      return { server, providerIp: provider_ip, results, attempts };
+    if (!failed) {
+      const results = Object.assign({}, ...answers.map((answer) => answer.response!.results)) as Record<string, PortResult>;
+      return { server, providerIp: answers[0]!.response!.provider_ip, results, attempts };
     }
   }
   throw new CheckPortsError(attempts);
+}
+
+/** The requests one check takes: challenged ports with the challenge, the rest without, each at most `max` ports. */
+function splitRequests(body: CheckPortsRequest, challengedPorts: readonly number[] | undefined, max: number): CheckPortsRequest[] {
+  const ports = [...new Set(body.ports)];
+  const challenged = new Set(body.challenge ? (challengedPorts ?? ports) : []);
+  const groups = [
+    { ...body, ports: ports.filter((port) => challenged.has(port)) },
+    { ...body, ports: ports.filter((port) => !challenged.has(port)), challenge: undefined },
+  ];
+  return groups.flatMap((group) => {
+    const requests: CheckPortsRequest[] = [];
+    for (let start = 0; start < group.ports.length; start += max) requests.push({ ...group, ports: group.ports.slice(start, start + max) });
+    return requests;
+  });
 }
 
 type Answer = { status: number | null; error: string | null; response?: CheckPortsResponse };

@@ -11,6 +11,7 @@ try {
     stdout: process.stdout,
     stderr: process.stderr,
     signal: interrupt.signal,
+    env: process.env,
   });
 } catch (err) {
   process.stderr.write(`port-checker: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -1,3 +1,4 @@
+export * from './check-ports.schema.js';
 export * from './check-ports.js';
 export * from './port-list.js';
 export * from './temporary-listeners.js';

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { CheckPortsError, checkPortsUrl } from './check-ports.js';
@@ -5,6 +6,9 @@ import { parsePortList } from './port-list.js';
 import { verifyPorts, type VerifyOptions } from './verify.js';
 import { startProgressLine } from './progress-line.js';
 import { formatReport } from './verify-report.js';
+
+/** This package's version, from its package.json (one level above both src/ and dist/). */
+export const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 export const USAGE = `Usage: port-checker verify --ports <list> --server <url> [--server <url>...] [options]
 
@@ -15,19 +19,21 @@ the listeners. Ports already in use are left alone and only checked.
 Options:
   -p, --ports <list>    ports and ranges, e.g. 7466,50800-50900 (repeatable)
   -s, --server <url>    port checker, e.g. http://checker:9000 (repeatable: asked in order
-                        until one answers)
+                        until one answers; default: PORT_CHECKER_URL, comma-separated)
       --ip <address>    address to check (default: the address the checker sees)
       --bind <address>  where to bind the temporary listeners (default: every interface)
       --timeout <s>     seconds to wait for each checker (default: 30)
       --json            print a JSON report instead of the table
   -h, --help            show this help
+  -V, --version         print the version
 
 Exit status: 0 every port reachable, 1 some port not, 2 usage or server error.
 `;
 
 export const EXIT = { OK: 0, UNREACHABLE: 1, ERROR: 2, INTERRUPTED: 130 } as const;
 
-export const MAX_PORTS_PER_CHECK = 128;
+/** A checker's default per-target limit (ports per minute): more could never all be checked. */
+export const MAX_PORTS_PER_RUN = 1000;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -37,8 +43,11 @@ export type VerifyCommand = Pick<VerifyOptions, 'ports' | 'servers' | 'providerI
   json: boolean;
 };
 
-/** `verify` and its options → what to run, `'help'`, or a UsageError saying what is wrong. */
-export function parseVerifyArgs(argv: readonly string[]): VerifyCommand | 'help' {
+/**
+ * `verify` and its options → what to run, `'help'`, `'version'`, or a UsageError saying what is wrong.
+ * `env` gives PORT_CHECKER_URL, the servers when no --server is given.
+ */
+export function parseVerifyArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): VerifyCommand | 'help' | 'version' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -52,6 +61,7 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyCommand | 'help'
         timeout: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
       },
     });
   } catch (err) {
@@ -59,15 +69,19 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyCommand | 'help'
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
+  if (values.version) return 'version';
   if (positionals[0] !== 'verify') throw new UsageError(positionals[0] ? `unknown command "${positionals[0]}"` : 'no command given');
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
   if (!values.ports) throw new UsageError('--ports is required, e.g. --ports 7466,50800-50900');
-  if (!values.server) throw new UsageError('--server is required, e.g. --server http://checker:9000');
-  for (const server of values.server) {
+  const servers = values.server ?? (env.PORT_CHECKER_URL ?? '').split(',').map((url) => url.trim()).filter(Boolean);
+  if (servers.length === 0) {
+    throw new UsageError('--server (or PORT_CHECKER_URL) is required, e.g. --server http://checker:9000');
+  }
+  for (const server of servers) {
     try {
       checkPortsUrl(server);
     } catch (err) {
-      throw new UsageError(`--server: ${(err as Error).message}`);
+      throw new UsageError(`${values.server ? '--server' : 'PORT_CHECKER_URL'}: ${(err as Error).message}`);
     }
   }
   const timeout = Number(values.timeout ?? 30);
@@ -79,13 +93,13 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyCommand | 'help'
   } catch (err) {
     throw new UsageError(`--ports: ${(err as Error).message}`);
   }
-  // A checker refuses more (PORT_CHECK_MAX_PORTS, 128 by default); say so before binding anything.
-  if (ports.length > MAX_PORTS_PER_CHECK) {
-    throw new UsageError(`--ports: at most ${MAX_PORTS_PER_CHECK} ports per run, got ${ports.length}`);
+  // More than a checker takes in one request are split into several; say so before binding anything.
+  if (ports.length > MAX_PORTS_PER_RUN) {
+    throw new UsageError(`--ports: at most ${MAX_PORTS_PER_RUN} ports per run, got ${ports.length}`);
   }
   return {
     ports,
-    servers: values.server,
+    servers,
     providerIp: values.ip,
     timeoutMs: Math.round(timeout * 1000),
     bindHost: values.bind,
@@ -98,20 +112,22 @@ export interface CliIo {
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   /** Aborts the check, e.g. on Ctrl-C. */
   signal?: AbortSignal;
+  /** For PORT_CHECKER_URL. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Runs `port-checker` with `argv` (without node and the script) and returns the exit status. */
-export async function runCli(argv: readonly string[], { stdout, stderr, signal }: CliIo): Promise<number> {
-  let command: VerifyCommand | 'help';
+export async function runCli(argv: readonly string[], { stdout, stderr, signal, env }: CliIo): Promise<number> {
+  let command: ReturnType<typeof parseVerifyArgs>;
   try {
-    command = parseVerifyArgs(argv);
+    command = parseVerifyArgs(argv, env);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     stderr.write(`port-checker: ${err.message}\nTry "port-checker --help".\n`);
     return EXIT.ERROR;
   }
-  if (command === 'help') {
-    stdout.write(USAGE);
+  if (command === 'help' || command === 'version') {
+    stdout.write(command === 'help' ? USAGE : `${VERSION}\n`);
     return EXIT.OK;
   }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Port, PortState } from '@port-checker/shared/contract';
+import { Port, PortState } from './check-ports.schema.js';
 
 /** The `--json` output of `port-checker verify`, one object on stdout. */
 export const VerifiedPort = z.strictObject({
@@ -13,7 +13,7 @@ export const VerifiedPort = z.strictObject({
     .describe('accessible, and for a port bound here also verified (unless the checker does not support challenges)'),
   accessible: z.boolean(),
   state: PortState,
-  verified: z.boolean().nullable().describe('null: the checker does not support challenges'),
+  verified: z.boolean().nullable().describe('null: a port held by another program, or a checker without challenge support'),
   verify_error: z.string().nullable(),
   latency_ms: z.number().nullable(),
   error: z.string().nullable(),
@@ -39,12 +39,15 @@ export type VerifyReport = z.infer<typeof VerifyReport>;
 
 const yesNo = (value: boolean | null): string => (value === null ? '-' : value ? 'yes' : 'no');
 
-/** Why a port is not reachable or not verified; a port in use needs no note, its LOCAL says it. */
+/** Why a port is not reachable or not verified, and why a port in use has no VERIFIED answer (not a failure). */
 function noteOn(p: VerifiedPort): string {
   const bindingTrouble = p.local === 'not-permitted' || p.local === 'error' ? p.local_error : null;
   const unverified = p.accessible && p.verified === false ? p.verify_error : null;
-  return [p.error, unverified, bindingTrouble].filter((note) => note !== null).join('; ');
+  const inUse = p.local === 'in-use' && p.accessible ? IN_USE_NOTE : null;
+  return [p.error, unverified, bindingTrouble, inUse].filter((note) => note !== null).join('; ');
 }
+
+export const IN_USE_NOTE = 'another program holds this port: reachable, checked without the challenge';
 
 /** The report as a table for a person at a terminal. */
 export function formatReport(report: VerifyReport): string {

@@ -17,7 +17,8 @@ export interface VerifyOptions {
 
 /**
  * The provider's whole check: bind a temporary listener on every free port, each answering a
- * fresh challenge; ask the checkers; close the listeners, whatever happens. Rejects with
+ * fresh challenge; ask the checkers (the ports held by other programs without the challenge);
+ * close the listeners, whatever happens. Rejects with
  * CheckPortsError when no checker answers, or with the signal's reason when aborted.
  */
 export async function verifyPorts(options: VerifyOptions): Promise<VerifyReport> {
@@ -26,7 +27,9 @@ export async function verifyPorts(options: VerifyOptions): Promise<VerifyReport>
   const listeners = await bindTemporaryListeners(ports, { challenge, host: bindHost });
   try {
     signal?.throwIfAborted();
-    const answer = await checkPorts({ ...check, ports, challenge, signal });
+    // Only the ports bound here can send the challenge; a checker would wait in vain on the others.
+    const challengedPorts = ports.filter((port) => listeners.bindings.get(port)?.binding === 'bound');
+    const answer = await checkPorts({ ...check, ports, challenge, challengedPorts, signal });
     return toReport(answer, listeners.bindings);
   } finally {
     await listeners.close();
@@ -36,7 +39,8 @@ export async function verifyPorts(options: VerifyOptions): Promise<VerifyReport>
 function toReport(answer: CheckPortsResult, bindings: ReadonlyMap<number, PortBinding>): VerifyReport {
   const ports = [...bindings].map(([port, { binding, error: localError }]): VerifiedPort => {
     const result = answer.results[String(port)]!;
-    // A checker without challenge support leaves `verified` out: it can only say "accessible".
+    // Left out for a port held by another program (asked without the challenge), and by a checker
+    // without challenge support: either can only say "accessible".
     const verified = result.verified ?? null;
     return {
       port,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseVerifyArgs, UsageError } from '../src/verify-command.js';
+import { createRequire } from 'node:module';
+import { parseVerifyArgs, UsageError, VERSION } from '../src/verify-command.js';
 
 const server = 'http://checker:9000';
 
@@ -33,11 +34,31 @@ describe('parseVerifyArgs', () => {
     expect(parseVerifyArgs(['verify', '-h'])).toBe('help');
   });
 
+  it("asks for the version, the package's", () => {
+    expect(parseVerifyArgs(['--version'])).toBe('version');
+    expect(parseVerifyArgs(['-V'])).toBe('version');
+    expect(VERSION).toBe((createRequire(import.meta.url)('../package.json') as { version: string }).version);
+  });
+
+  it('takes the servers from PORT_CHECKER_URL, comma-separated, when no --server is given', () => {
+    const env = { PORT_CHECKER_URL: `${server}, https://b.example/pc/` };
+    expect(parseVerifyArgs(['verify', '--ports', '7466'], env)).toMatchObject({ servers: [server, 'https://b.example/pc/'] });
+    expect(parseVerifyArgs(['verify', '--ports', '7466', '-s', 'http://c:9000'], env)).toMatchObject({ servers: ['http://c:9000'] });
+    expect(() => parseVerifyArgs(['verify', '--ports', '1'], { PORT_CHECKER_URL: 'checker:9000' })).toThrow(
+      'PORT_CHECKER_URL: "checker:9000" is not an http:// or https:// URL',
+    );
+    expect(() => parseVerifyArgs(['verify', '--ports', '1'], { PORT_CHECKER_URL: ' , ' })).toThrow('--server (or PORT_CHECKER_URL) is required');
+  });
+
+  it('takes more ports than one request holds (they are split), up to 1000', () => {
+    expect(parseVerifyArgs(['verify', '--ports', '1-1000', '--server', server])).toMatchObject({ ports: expect.any(Array) });
+  });
+
   it.each([
     [[], 'no command given'],
     [['check', '--ports', '1', '--server', server], 'unknown command "check"'],
     [['verify', '--server', server], '--ports is required'],
-    [['verify', '--ports', '1'], '--server is required'],
+    [['verify', '--ports', '1'], '--server (or PORT_CHECKER_URL) is required'],
     [['verify', '--ports', '1-x', '--server', server], '--ports: "1-x" is not a port'],
     [['verify', '--ports', '1', '--server', 'checker:9000'], '--server: "checker:9000" is not an http:// or https:// URL'],
     [['verify', '--ports', '1', '--server', server, '--ip', 'localhost'], '--ip must be an IPv4 or IPv6 address'],
@@ -45,7 +66,7 @@ describe('parseVerifyArgs', () => {
     [['verify', '--ports', '1', '--server', server, '--timeout', 'soon'], '--timeout must be seconds'],
     [['verify', '--ports', '1', '--server', server, '--verbose'], "Unknown option '--verbose'"],
     [['verify', 'now', '--ports', '1', '--server', server], 'unexpected argument "now"'],
-    [['verify', '--ports', '1-65535', '--server', server], '--ports: at most 128 ports per run, got 65535'],
+    [['verify', '--ports', '1-1001', '--server', server], '--ports: at most 1000 ports per run, got 1001'],
   ])('refuses %j: %s', (argv, message) => {
     expect(() => parseVerifyArgs(argv)).toThrow(UsageError);
     expect(() => parseVerifyArgs(argv)).toThrow(message);

@@ -1,4 +1,5 @@
-export * from './check-ports.schema.js';
+// The HTTP contract lives with the client, which providers install alone; the server uses the same schemas.
+export * from '@port-checker/client/contract';
 export * from './check-tls.schema.js';
 export * from './config.js';
 export * from './errors.js';
@@ -9,3 +10,4 @@ export * from './shutdown.js';
 export * from './target-policy.js';
 export * from './redis-connection.js';
 export * from './admin-server.js';
+export * from './unknown-variables.js';

@@ -7,10 +7,15 @@ export interface LoggerOptions {
   debug?: boolean;
   /** Where JSON lines go; tests pass a stream and parse them. Defaults to stdout. */
   destination?: pino.DestinationStream;
+  /** Human-readable lines instead of JSON; by default when stdout is a terminal (a person reads it). */
+  pretty?: boolean;
 }
 
-/** The one logger factory: JSON lines, pretty only for debugging, secrets never written. */
-export function createLogger({ name, debug = false, destination }: LoggerOptions): Logger {
+/**
+ * The one logger factory: JSON lines for machines (compose, the journal, pipes), pretty lines for a
+ * person at a terminal, debug level only when asked; secrets never written.
+ */
+export function createLogger({ name, debug = false, destination, pretty = process.stdout.isTTY === true }: LoggerOptions): Logger {
   const options: pino.LoggerOptions = {
     name,
     level: debug ? 'debug' : 'info',
@@ -34,7 +39,7 @@ export function createLogger({ name, debug = false, destination }: LoggerOptions
     },
   };
   if (destination) return pino(options, destination);
-  if (debug) return pino({ ...options, transport: { target: 'pino-pretty' } });
+  if (pretty) return pino({ ...options, transport: { target: 'pino-pretty' } });
   // Asynchronous writes: lines written while one write is under way go out together, not one
   // syscall per request line (a visible cost under load). pino flushes what is left at exit.
   return pino(options, pino.destination({ dest: 1, sync: false }));

@@ -1,6 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
-import { Challenge, Port, PortState } from './check-ports.schema.js';
+import { Challenge, Port, PortState } from '@port-checker/client/contract';
 import { parseIpLiteral } from './target-policy.js';
 
 /**
