@@ -85,7 +85,8 @@ describe('the API at GET /metrics', () => {
     for (const state of ['waiting', 'active', 'delayed']) {
       expect(valueOf(samples, 'port_checker_queue_jobs', { state })).toBe(0);
     }
-    expect(valueOf(samples, 'port_checker_workers')).toBe(WORKERS_PER_PROCESS);
+    // Read at most once a second: a scrape just after the worker started may still say 0.
+    await expect.poll(async () => valueOf(await apiMetrics(), 'port_checker_workers'), { timeout: 3000 }).toBe(WORKERS_PER_PROCESS);
     expect(valueOf(samples, 'port_checker_rate_limited_requests_total', { limit: 'client' })).toBe(0);
   });
 
@@ -107,7 +108,7 @@ describe('the API at GET /metrics', () => {
 describe('both apps', () => {
   it('name their version in port_checker_build_info, and no two metric families share a name', async () => {
     const { version } = JSON.parse(readRepoFile('packages/shared/package.json')) as { version: string };
-    for (const url of [`${service.url}/metrics`, worker.metricsUrl]) {
+    for (const url of [service.api.metricsUrl, worker.metricsUrl]) {
       expect(valueOf(await scrape(url), 'port_checker_build_info', { version })).toBe(1);
       // OpenMetrics drops _total from a counter's family name: it must not collide with another metric's.
       const text = await (await fetch(url)).text();

@@ -100,10 +100,13 @@ describe('GET /whoami', () => {
     const { url } = await service.start({ workers: 0 });
     interface Schema { properties: Record<string, unknown>; required: string[] }
     const document = (await (await fetch(`${url}/openapi.json`)).json()) as {
-      paths: Record<string, { get?: { responses: Record<string, { content: Record<string, { schema: Schema }> }> } }>;
+      paths: Record<string, { get?: { responses: Record<string, { content: Record<string, { schema: { $ref: string } }> }> } }>;
+      components: { schemas: Record<string, Schema> };
     };
 
-    const schema = document.paths['/whoami']!.get!.responses['200']!.content['application/json']!.schema;
+    const { $ref } = document.paths['/whoami']!.get!.responses['200']!.content['application/json']!.schema;
+    expect($ref).toBe('#/components/schemas/WhoamiResponse');
+    const schema = document.components.schemas.WhoamiResponse!;
     const answer = await whoami(url);
 
     expect(Object.keys(schema.properties)).toEqual(Object.keys(WhoamiResponse.shape));

@@ -60,7 +60,9 @@ function errorResponses(codes: readonly ErrorCode[], { rateLimited = false } = {
       const headers = {
         'X-Request-Id': header('X-Request-Id'),
         ...((status === 429 || status === 503) && { 'Retry-After': header('Retry-After') }),
-        ...(rateLimited && RATE_LIMIT_HEADERS),
+        // A check is charged to its budgets once it is valid: a 429 describes the limit that refused it, and a
+        // 503 the budget it was charged (and then given back).
+        ...(rateLimited && (status === 429 || status === 503) && RATE_LIMIT_HEADERS),
       };
       return [status, { description: `error: ${list.map((code) => `\`${code}\``).join(', ')}`, headers, content: json(schema, example) }];
     }),
