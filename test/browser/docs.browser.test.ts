@@ -24,6 +24,19 @@ describe.skipIf(!hasChromium)('Swagger UI at /docs, in headless Chromium', () =>
     await open?.close();
   });
 
+  it('renders over plain http by a host name too, as a deployment without TLS is reached', async () => {
+    // Chromium upgrades the subresources of a page with `upgrade-insecure-requests` to https,
+    // which a plain-http deployment does not serve (localhost is exempt, hence the host name).
+    const named = await launchChromium(['--host-resolver-rules=MAP docs.checker.test 127.0.0.1']);
+    try {
+      const namedPage = await named.newPage();
+      await namedPage.goto(service.url.replace('127.0.0.1', 'docs.checker.test') + '/docs');
+      await namedPage.locator('.opblock-post', { hasText: '/check-ports' }).waitFor({ timeout: 10_000 });
+    } finally {
+      await named.close();
+    }
+  });
+
   it('renders the POST /check-ports operation, with every asset from the service itself', async () => {
     await page.goto(`${service.url}/docs`);
 

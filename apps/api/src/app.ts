@@ -45,7 +45,9 @@ export function createApp({ checker, probes, logger, policy, metrics, queueName,
   app.disable('etag');
   app.set('trust proxy', security.trustProxy);
   app.use(observeRequests(logger, metrics));
-  app.use(helmet());
+  // Without helmet's `upgrade-insecure-requests`: a deployment reached over plain http (a lab, a
+  // host behind no TLS proxy) would otherwise have browsers fetch /docs' files over https, and fail.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   if (security.corsOrigins.length > 0) {
     app.use(cors({ origin: security.corsOrigins === '*' ? '*' : [...security.corsOrigins], exposedHeaders: EXPOSED_HEADERS }));
   }
