@@ -35,8 +35,9 @@ export function shortestAttemptMs(timeoutMs: number): number {
  */
 export async function probePort(host: string, port: number, options: ProbePortOptions): Promise<ProbeOutcome> {
   const { retries, retryDelayMs, timeoutMs, retryRefused, deadline = Infinity, onAttempt, challenge } = options;
-  // Also ends a challenge's wait for its token at the deadline.
-  const signal = Number.isFinite(deadline) ? AbortSignal.timeout(Math.max(0, deadline - Date.now())) : undefined;
+  // Ends a challenge's wait for its token at the deadline; a plain connect is bounded by its timeout
+  // alone (no timer and signal per probe, a visible cost at thousands of probes a second).
+  const signal = challenge !== undefined && Number.isFinite(deadline) ? AbortSignal.timeout(Math.max(0, deadline - Date.now())) : undefined;
   for (let attempts = 1; ; attempts += 1) {
     const attemptMs = Math.max(1, Math.min(timeoutMs, deadline - Date.now()));
     const result = await attemptTcp(host, port, { timeoutMs: attemptMs, challenge, ...(signal && { signal }) });
