@@ -144,14 +144,14 @@ describe('the cap on ports in flight per client', () => {
   it('refuses a check while the client already has the cap in flight, names it, and lets it in once they end', async () => {
     const filtered = await filteredPorts(1);
     try {
-      const { check } = await budgeted({ PORT_CHECK_MAX_PORTS: '2', PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '2', PORT_CHECK_TIMEOUT: '1', PORT_CHECK_RETRIES: '1' });
-      const held = check(self([filtered.ports[0]!, open.ports[0]!])); // in flight for about 1 s
+      const { check } = await budgeted({ PORT_CHECK_MAX_PORTS: '2', PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '2', PORT_CHECK_TIMEOUT: '3', PORT_CHECK_RETRIES: '1' });
+      const held = check(self([filtered.ports[0]!, open.ports[0]!])); // in flight for about 3 s
       // Wait until its charge is in Redis: the next check of the same client is refused.
       let refused: CheckAnswer | undefined;
       await vi.waitFor(async () => {
         refused = await check(self([open.ports[1]!]));
         expect(refused.status).toBe(429);
-      }, { timeout: 900, interval: 20 });
+      }, { timeout: 2500, interval: 20 });
       const otherClient = await check(self([open.ports[1]!]), from('198.51.100.7'));
 
       expect(otherClient.status).toBe(200);
