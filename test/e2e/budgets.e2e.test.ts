@@ -195,6 +195,41 @@ describe('the per-target budgets', () => {
     expect(overByOne.status).toBe(429);
   });
 
+  it('take back what a refused check was charged to the budgets before the one that refused it', async () => {
+    const filtered = await filteredPorts(1);
+    try {
+      const { check } = await budgeted({
+        PORT_CHECKER_RATE_LIMIT_PORTS: '300',
+        PORT_CHECKER_TARGET_RATE_LIMIT_PORTS: '10',
+        PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '6',
+        PORT_CHECK_MAX_PORTS: '6',
+        PORT_CHECK_TIMEOUT: '1',
+        PORT_CHECK_RETRIES: '1',
+      });
+      const ports = await closedPorts(10);
+      const stranger = (list: number[]) => ({ provider_ip: '127.0.0.2', ports: list });
+
+      const first = await check(stranger(ports.slice(0, 6)));
+      const overTarget = await check(stranger(ports.slice(0, 5))); // the client's budget has room, the target's not
+      const held = check(self([filtered.ports[0]!, open.ports[0]!])); // 2 of the 6 in flight for about 1 s
+      let overInFlight: CheckAnswer | undefined;
+      await vi.waitFor(async () => {
+        overInFlight = await check(self(ports.slice(0, 5)));
+        expect(overInFlight.status).toBe(429);
+      }, { timeout: 900, interval: 20 });
+      await held;
+      const after = await check(self([open.ports[1]!]));
+
+      expect(first.status).toBe(200);
+      expect(overTarget.body.detail.message).toMatch(/^per-target limit: /);
+      expect(overInFlight!.body.detail.message).toMatch(/^per-client limit on ports in flight: /);
+      // 6 + 2 + 1 ports charged: neither refusal cost the client anything.
+      expect(rateLimitHeaders(after)).toMatchObject({ limit: '300', remaining: String(300 - 9) });
+    } finally {
+      await filtered.close();
+    }
+  });
+
   it('never charge a check of the caller\'s own address, so strangers cannot lock a provider out of checking itself', async () => {
     const { check } = await budgeted({ PORT_CHECKER_TARGET_RATE_LIMIT_PORTS: '2' });
     const provider = '127.0.0.1';

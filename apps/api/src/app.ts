@@ -1,12 +1,11 @@
 import cors from 'cors';
 import express, { type Express } from 'express';
-import helmet from 'helmet';
 import type { Logger, SecuritySettings } from '@port-checker/shared';
 import { requireApiToken } from './api-token.js';
 import type { Budgets } from './budgets.js';
-import { CHECK_PORTS_PATH, checkPortsRouter } from './check-ports.route.js';
+import { CHECK_PORTS_PATH, checkPorts } from './check-ports.route.js';
 import type { CheckRequestPolicy } from './check-request.js';
-import { CHECK_TLS_PATH, checkTlsRouter } from './check-tls.route.js';
+import { CHECK_TLS_PATH, checkTls } from './check-tls.route.js';
 import { docsRouter } from './docs.route.js';
 import { errorHandler, notFound } from './error-handler.js';
 import { homeRouter } from './home.route.js';
@@ -15,6 +14,7 @@ import type { ApiMetrics } from './metrics.js';
 import type { Checker } from './checker.js';
 import type { ProbeQueue } from './probe-queue.js';
 import { readinessRouter } from './readiness.route.js';
+import { securityHeaders } from './security-headers.js';
 import { observeRequests } from './request-observer.js';
 import { whoamiRouter } from './whoami.route.js';
 
@@ -45,12 +45,16 @@ export function createApp({ checker, probes, logger, policy, metrics, queueName,
   app.disable('etag');
   app.set('trust proxy', security.trustProxy);
   app.use(observeRequests(logger, metrics));
-  // Without helmet's `upgrade-insecure-requests`: a deployment reached over plain http (a lab, a
-  // host behind no TLS proxy) would otherwise have browsers fetch /docs' files over https, and fail.
-  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  app.use(securityHeaders());
   if (security.corsOrigins.length > 0) {
     app.use(cors({ origin: security.corsOrigins === '*' ? '*' : [...security.corsOrigins], exposedHeaders: EXPOSED_HEADERS }));
   }
+  // The checks first: they pass through no other route on their way. The token before the body
+  // is read. Budgets are charged once the body says how many ports a check costs; a refusal for
+  // want of the token costs one.
+  const beforeCheck = [requireApiToken(security.apiToken, budgets), ...jsonBody()];
+  app.post(CHECK_PORTS_PATH, ...beforeCheck, checkPorts(checker, policy, budgets));
+  app.post(CHECK_TLS_PATH, ...beforeCheck, checkTls(checker, policy, budgets));
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -58,12 +62,6 @@ export function createApp({ checker, probes, logger, policy, metrics, queueName,
   app.use(docsRouter());
   app.use(homeRouter());
   app.use(whoamiRouter(policy, security.apiToken !== undefined));
-  // The token before the body is read. Budgets are charged once the body says how many ports a
-  // check costs; a refusal for want of the token costs one.
-  app.post([CHECK_PORTS_PATH, CHECK_TLS_PATH], requireApiToken(security.apiToken, budgets));
-  app.use(jsonBody());
-  app.use(checkPortsRouter(checker, policy, budgets));
-  app.use(checkTlsRouter(checker, policy, budgets));
   app.use(notFound);
   app.use(errorHandler);
   return app;

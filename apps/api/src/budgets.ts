@@ -43,6 +43,11 @@ export interface Budgets {
  * libraries charges several budgets all-or-nothing: rate-limiter-flexible's RateLimiterUnion
  * consumes from each even when another refuses, and a refused request must cost nothing.
  *
+ * A check with room, the usual case, costs two commands per counter (INCRBY, PTTL for the
+ * first, whose reset the headers give) and four for the ports in flight: counters are charged
+ * first and taken back if one has no room, and expired entries of the set (checks of an API that
+ * died) are removed only when there are some.
+ *
  * KEYS: the window counters, then the in-flight set when ARGV[3] > 0.
  * ARGV: points, window (s), in-flight cap, the check's member id, hold (ms), then each counter's limit.
  * Returns {0, used, ttl ms} of the first counter, or {index of the refusing key, used, ms until it frees up}.
@@ -51,35 +56,55 @@ const CHARGE = `
 local points, window, cap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local counters = #KEYS
 if cap > 0 then counters = counters - 1 end
+local charged = {}
+-- Takes back what this call charged to counters 1..n: a counter it created is deleted.
+local function uncharge(n)
+  for j = 1, n do
+    if charged[j] == points then redis.call('del', KEYS[j]) else redis.call('decrby', KEYS[j], points) end
+  end
+end
 for i = 1, counters do
-  local used = tonumber(redis.call('get', KEYS[i]) or '0')
-  if used + points > tonumber(ARGV[5 + i]) then return {i, used, redis.call('pttl', KEYS[i])} end
+  charged[i] = redis.call('incrby', KEYS[i], points)
+  if charged[i] > tonumber(ARGV[5 + i]) then
+    local ttl = redis.call('pttl', KEYS[i])
+    uncharge(i)
+    return {i, charged[i] - points, ttl}
+  end
 end
 if cap > 0 then
   local set = KEYS[#KEYS]
   local time = redis.call('time')
   local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-  redis.call('zremrangebyscore', set, '-inf', now)
-  local held = 0
-  for _, member in ipairs(redis.call('zrange', set, 0, -1)) do
-    held = held + tonumber(string.match(member, '^(%d+):'))
+  local entries = redis.call('zrange', set, 0, -1, 'WITHSCORES')
+  local held, expired, first = 0, false, nil
+  for k = 1, #entries, 2 do
+    local until_ms = tonumber(entries[k + 1])
+    if until_ms <= now then
+      expired = true
+    else
+      held = held + tonumber(string.match(entries[k], '^(%d+):'))
+      first = first or until_ms
+    end
   end
+  if expired then redis.call('zremrangebyscore', set, '-inf', now) end
   if held + points > cap then
-    local first = redis.call('zrange', set, 0, 0, 'WITHSCORES')
-    return {#KEYS, held, tonumber(first[2]) - now}
+    uncharge(counters)
+    return {#KEYS, held, (first or now) - now}
   end
   redis.call('zadd', set, now + tonumber(ARGV[5]), points .. ':' .. ARGV[4])
   redis.call('pexpire', set, ARGV[5])
 end
 local result = {0, 0, 0}
 for i = 1, counters do
-  local used = redis.call('incrby', KEYS[i], points)
-  local ttl = redis.call('pttl', KEYS[i])
-  if ttl < 0 then
-    redis.call('expire', KEYS[i], window)
-    ttl = window * 1000
+  -- Only a counter this call may have created can lack its expiry; the first's TTL goes in the headers.
+  if i == 1 or charged[i] == points then
+    local ttl = redis.call('pttl', KEYS[i])
+    if ttl < 0 then
+      redis.call('expire', KEYS[i], window)
+      ttl = window * 1000
+    end
+    if i == 1 then result = {0, charged[i], ttl} end
   end
-  if i == 1 then result = {0, used, ttl} end
 end
 return result
 `;

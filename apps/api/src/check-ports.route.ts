@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import type { RequestHandler } from 'express';
 import type { CheckPortsResponse, PortResult, ProbeOutcome } from '@port-checker/shared';
 import { callerAddress } from './caller-address.js';
 import type { Budgets } from './budgets.js';
@@ -8,9 +8,9 @@ import type { CheckRecord } from './request-record.js';
 
 export const CHECK_PORTS_PATH = '/check-ports';
 
-export function checkPortsRouter(checker: Checker, policy: CheckRequestPolicy, budgets: Budgets): Router {
-  const router = Router();
-  router.post(CHECK_PORTS_PATH, async (req, res) => {
+/** Handles `POST /check-ports` once the token and the JSON body have been checked. */
+export function checkPorts(checker: Checker, policy: CheckRequestPolicy, budgets: Budgets): RequestHandler {
+  return async (req, res) => {
     const client = callerAddress(req);
     const { host, ports, challenge } = parseCheckRequest(req.body, client, policy);
     const record: CheckRecord = { kind: 'ports', target: host, ports: ports.length };
@@ -25,8 +25,7 @@ export function checkPortsRouter(checker: Checker, policy: CheckRequestPolicy, b
     record.accessible = results.filter((result) => result.accessible).length;
     if (challenge !== undefined) record.verified = results.filter((result) => result.verified).length;
     res.json(body);
-  });
-  return router;
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import type { RequestHandler } from 'express';
 import type { CheckTlsResponse } from '@port-checker/shared';
 import type { Budgets } from './budgets.js';
 import { callerAddress } from './caller-address.js';
@@ -9,9 +9,8 @@ import type { CheckRecord } from './request-record.js';
 export const CHECK_TLS_PATH = '/check-tls';
 
 /** Today's Golem provider verifies its HTTPS certificate here after its ports. A TLS check costs one port. */
-export function checkTlsRouter(checker: Checker, policy: CheckRequestPolicy, budgets: Budgets): Router {
-  const router = Router();
-  router.post(CHECK_TLS_PATH, async (req, res) => {
+export function checkTls(checker: Checker, policy: CheckRequestPolicy, budgets: Budgets): RequestHandler {
+  return async (req, res) => {
     const client = callerAddress(req);
     const { host, port, expectedIp } = parseTlsCheckRequest(req.body, client, policy);
     const record: CheckRecord = { kind: 'tls', target: host, ports: 1 };
@@ -27,6 +26,5 @@ export function checkTlsRouter(checker: Checker, policy: CheckRequestPolicy, bud
       not_after: outcome.notAfter,
     };
     res.json(body);
-  });
-  return router;
+  };
 }

@@ -21,7 +21,7 @@ export function observeRequests(logger: Logger, metrics: ApiMetrics): RequestHan
     const requestId = randomUUID();
     const started = performance.now();
     res.locals.requestId = requestId;
-    res.set('X-Request-Id', requestId);
+    res.setHeader('X-Request-Id', requestId);
     res.once('close', () => {
       const { check, error, rateLimitedBy } = res.locals;
       const seconds = (performance.now() - started) / 1000;

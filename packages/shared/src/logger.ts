@@ -41,6 +41,8 @@ export function createLogger({ name, debug = false, destination, pretty = proces
   if (destination) return pino(options, destination);
   if (pretty) return pino({ ...options, transport: { target: 'pino-pretty' } });
   // Asynchronous writes: lines written while one write is under way go out together, not one
-  // syscall per request line (a visible cost under load). pino flushes what is left at exit.
+  // syscall per request line (a visible cost under load). pino flushes what is left at exit. Not
+  // held back for a fuller buffer (minLength): that saved ~3 % of the API's CPU, but the last lines
+  // before a crash or an OOM kill, those most wanted, would be lost.
   return pino(options, pino.destination({ dest: 1, sync: false }));
 }
