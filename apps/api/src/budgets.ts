@@ -16,7 +16,7 @@ export interface ChargedCheck {
   ports: number;
 }
 
-export interface Charge {
+interface Charge {
   /** The check ended: its ports are no longer in flight. */
   release(): void;
   /** The check ended in a 503: its ports are given back to every budget, as if never charged. */
@@ -25,12 +25,11 @@ export interface Charge {
 
 export interface Budgets {
   /**
-   * Charges a check to every budget it counts against, all or none, in one atomic Redis call, and
-   * sets the RateLimit-* headers of the caller's own budget. Throws RATE_LIMITED naming the first
-   * limit without room (nothing charged), or SERVICE_UNAVAILABLE when Redis does not answer.
+   * Runs a check charged to every budget it counts against, all or none, in one atomic Redis call,
+   * and sets the RateLimit-* headers of the caller's own budget. Throws RATE_LIMITED naming the
+   * first limit without room (nothing charged), or SERVICE_UNAVAILABLE when Redis does not answer.
+   * A check that ends in a 503 is given back what it was charged, as if never asked.
    */
-  charge(res: Response, check: ChargedCheck): Promise<Charge>;
-  /** Runs a check charged to its budgets: one that ends in a 503 is given back, as if never asked. */
   spend<T>(res: Response, check: ChargedCheck, run: () => Promise<T>): Promise<T>;
   /** Charges one port to the client's budgets for a request refused without a valid API token. */
   chargeUnauthorized(res: Response, client: string): Promise<void>;
@@ -178,45 +177,44 @@ export function createBudgets(redis: Redis, settings: BudgetSettings, keyPrefix:
     if (counters[0]?.limit === 'client') res.set(rateLimitHeaders(counters[0].points, counters[0].points - used, reset));
   }
 
-  const budgets: Budgets = {
-    async charge(res, { client, target, ports }) {
-      const counters = countersFor(settings, client, client === target ? undefined : target);
-      if (counters.length === 0 && cap === 0) return { release: () => {}, refund: () => {} };
-      const member = `${process.pid}.${++sequence}.${Date.now()}`;
-      await chargeCounters(res, client, counters, ports, cap, member);
+  async function charge(res: Response, { client, target, ports }: ChargedCheck): Promise<Charge> {
+    const counters = countersFor(settings, client, client === target ? undefined : target);
+    if (counters.length === 0 && cap === 0) return { release: () => {}, refund: () => {} };
+    const member = `${process.pid}.${++sequence}.${Date.now()}`;
+    await chargeCounters(res, client, counters, ports, cap, member);
 
-      const inFlightMember = `${ports}:${member}`;
-      return {
-        release() {
-          if (cap > 0) redis.zrem(inFlightKey(client), inFlightMember).catch(() => {}); // else it expires at the deadline
-        },
-        refund() {
-          const refundKeys = [...counters.map(counterKey), inFlightKey(client)];
-          scripts.refundBudgets(refundKeys.length, ...refundKeys, ports, inFlightMember).catch(() => {});
-        },
-      };
-    },
+    const inFlightMember = `${ports}:${member}`;
+    return {
+      release() {
+        if (cap > 0) redis.zrem(inFlightKey(client), inFlightMember).catch(() => {}); // else it expires at the deadline
+      },
+      refund() {
+        const refundKeys = [...counters.map(counterKey), inFlightKey(client)];
+        scripts.refundBudgets(refundKeys.length, ...refundKeys, ports, inFlightMember).catch(() => {});
+      },
+    };
+  }
 
+  return {
     async chargeUnauthorized(res, client) {
       const counters = countersFor(settings, client, undefined);
       if (counters.length > 0) await chargeCounters(res, client, counters, 1, 0, '');
     },
 
     async spend(res, check, run) {
-      const charge = await budgets.charge(res, check);
+      const charged = await charge(res, check);
       let refunded = false;
       try {
         return await run();
       } catch (error) {
         refunded = error instanceof AppError && error.status === 503;
-        if (refunded) charge.refund();
+        if (refunded) charged.refund();
         throw error;
       } finally {
-        if (!refunded) charge.release();
+        if (!refunded) charged.release();
       }
     },
   };
-  return budgets;
 }
 
 /** The window counters a check is charged to, those configured off left out. */

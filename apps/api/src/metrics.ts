@@ -2,7 +2,7 @@ import { Gauge, type Registry } from 'prom-client';
 import { createMetrics, PortState, type Logger } from '@port-checker/shared';
 import { LIMITS, type LimitName } from './budgets.js';
 import { JOB_STATES, type ProbeQueue } from './probe-queue.js';
-import type { CheckRecord, Outcome } from './request-record.js';
+import { CHECK_KINDS, type CheckRecord, type Outcome } from './request-record.js';
 
 /** One answered request, as the request observer saw it. */
 export interface RequestObservation {
@@ -25,7 +25,6 @@ export interface ApiMetrics {
   observe(observation: RequestObservation): void;
 }
 
-const CHECK_KINDS: ReadonlyArray<CheckRecord['kind']> = ['ports', 'tls'];
 
 /**
  * The API's metrics. Labels are route templates, methods, statuses, states and error codes:

@@ -6,8 +6,8 @@ import { CHECK_TLS_PATH } from './check-tls.route.js';
 import type { ApiMetrics } from './metrics.js';
 import type { CheckRecord, Outcome } from './request-record.js';
 
-const QUIET_PATHS = new Set(['/health', '/ready', '/metrics']);
-const CHECK_KINDS: Record<string, CheckRecord['kind']> = { [CHECK_PORTS_PATH]: 'ports', [CHECK_TLS_PATH]: 'tls' };
+const QUIET_PATHS = new Set(['/health', '/ready']);
+const KIND_BY_PATH: Record<string, CheckRecord['kind']> = { [CHECK_PORTS_PATH]: 'ports', [CHECK_TLS_PATH]: 'tls' };
 
 /**
  * Gives each request its id (`X-Request-Id`, and the prefix of its probe jobs' ids), and once the
@@ -25,7 +25,7 @@ export function observeRequests(logger: Logger, metrics: ApiMetrics): RequestHan
     res.once('close', () => {
       const { check, error, rateLimitedBy } = res.locals;
       const seconds = (performance.now() - started) / 1000;
-      const kind = req.method === 'POST' ? CHECK_KINDS[req.path] : undefined;
+      const kind = req.method === 'POST' ? KIND_BY_PATH[req.path] : undefined;
       const outcome: Outcome = !res.writableFinished ? 'aborted' : error ? (error.code.toLowerCase() as Outcome) : 'ok';
       metrics.observe({
         route: routeOf(req, kind !== undefined),

@@ -1,9 +1,12 @@
 import type { AppError, PortState } from '@port-checker/shared';
 import type { LimitName } from './budgets.js';
 
+/** `ports`: POST /check-ports; `tls`: POST /check-tls. */
+export const CHECK_KINDS = ['ports', 'tls'] as const;
+
 /** What one check asked for and found: written by its route, read once by the request observer. */
 export interface CheckRecord {
-  kind: 'ports' | 'tls';
+  kind: (typeof CHECK_KINDS)[number];
   /** The address checked. */
   target: string;
   /** Ports the check costs: unique ports, or 1 for a TLS check. */

@@ -55,7 +55,13 @@ export function isAllowedTarget(address: string, allowLocalIps: boolean): boolea
   return allowLocalIps || isPublicAddress(address);
 }
 
+// Each deny-list (the config's one array) is parsed once, not at every check and every probe.
+const parsedDenyLists = new WeakMap<readonly string[], Cidr[]>();
+
 /** True for an address inside one of `denyCidrs` (PORT_CHECKER_DENY_CIDRS), parsed by the config. */
 export function isDeniedTarget(address: string, denyCidrs: readonly string[]): boolean {
-  return inAny(ipaddr.process(address), cidrs([...denyCidrs]));
+  if (denyCidrs.length === 0) return false;
+  let parsed = parsedDenyLists.get(denyCidrs);
+  if (!parsed) parsedDenyLists.set(denyCidrs, (parsed = cidrs([...denyCidrs])));
+  return inAny(ipaddr.process(address), parsed);
 }
