@@ -4,6 +4,7 @@
 //
 //   pnpm bench                 the whole run (about two minutes)
 //   pnpm bench --workers 2     the same with two worker processes
+//   npx -y -p node@24 pnpm bench   the same on Node 24, the images' runtime (every process started uses it)
 //   pnpm bench --only many-providers [--baseline <checkout>] [--profile <dir>] [--duration <s>] [--rounds <n>]
 //                              only the many-providers load; with --baseline also that checkout's
 //                              build, measured in the same run; --profile writes --cpu-prof files

@@ -1,6 +1,7 @@
 // The many-providers section of `pnpm bench`: the checker (1 API + 1 worker, default settings
 // but for local targets) and, in the same run, a bare BullMQ round trip of no-op jobs (the
-// floor), each on a Redis of its own, under 64 clients asking about 1 and 3 ports per request.
+// floor), each on a Redis of its own, and a queue-less checker in one process (direct-checker.ts),
+// under 64 clients asking about 1 and 3 ports per request.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +34,8 @@ export interface ManyProvidersOptions {
 }
 
 const PORTS_PER_REQUEST = [1, 3] as const;
+const FLOOR = 'BullMQ floor';
+const DIRECT = 'direct, no queue';
 let phase = 0;
 
 export async function benchManyProviders(options: ManyProvidersOptions): Promise<ManyProvidersRow[]> {
@@ -42,6 +45,7 @@ export async function benchManyProviders(options: ManyProvidersOptions): Promise
   for (let round = 0; round < options.rounds; round += 1) {
     for (const [name, cwd] of Object.entries(options.builds)) rows.push(...(await measureChecker(name, cwd, options)));
     rows.push(...(await measureFloor(options)));
+    rows.push(...(await measureDirect(options)));
   }
   return rows;
 }
@@ -98,7 +102,7 @@ async function measureFloor(options: ManyProvidersOptions): Promise<ManyProvider
     await run(3, 3000);
     const rows: ManyProvidersRow[] = [];
     for (const portsPerRequest of PORTS_PER_REQUEST) {
-      rows.push(await measured('BullMQ floor', portsPerRequest, client, pids, () => run(portsPerRequest, options.durationMs)));
+      rows.push(await measured(FLOOR, portsPerRequest, client, pids, () => run(portsPerRequest, options.durationMs)));
     }
     return rows;
   } finally {
@@ -109,6 +113,27 @@ async function measureFloor(options: ManyProvidersOptions): Promise<ManyProvider
     }
     await client.quit();
     await redis.stop();
+  }
+}
+
+async function measureDirect(options: ManyProvidersOptions): Promise<ManyProvidersRow[]> {
+  const script = fileURLToPath(new URL('./direct-checker.ts', import.meta.url));
+  const child = fork(script, [], { execArgv: ['--import', 'tsx'], env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: PRODUCTION_NODE_OPTIONS } });
+  try {
+    const [{ url }] = (await once(child, 'message')) as [{ url: string }];
+    await runProviderLoad({ url, portsPerRequest: 3, clients: options.clients, durationMs: 3000, phase: phase++ });
+    const rows: ManyProvidersRow[] = [];
+    for (const portsPerRequest of PORTS_PER_REQUEST) {
+      const load = () => runProviderLoad({ url, portsPerRequest, clients: options.clients, durationMs: options.durationMs, phase: phase++ });
+      const { result, cpuUs } = await cpuPer({ api: child.pid! }, load, (r) => r.requests * portsPerRequest);
+      const cpuUsPerPort = { api: cpuUs.api!, worker: 0, redis: 0, total: cpuUs.total! };
+      rows.push({ stack: DIRECT, portsPerRequest, ...result, cpuUsPerPort, redisCommandsPerPort: 0, redisScriptCallsPerPort: 0, commandsPerPort: {} });
+    }
+    return rows;
+  } finally {
+    const exited = once(child, 'exit');
+    child.kill();
+    await exited;
   }
 }
 
@@ -166,22 +191,25 @@ export function medianRows(rows: ManyProvidersRow[]): ManyProvidersRow[] {
 /** Rows of the report's table (medians over rounds), floor ratios included. */
 export function formatManyProviders(all: ManyProvidersRow[]): string {
   const rows = medianRows(all);
-  const floorOf = (k: number) => rows.find((r) => r.stack === 'BullMQ floor' && r.portsPerRequest === k);
+  const cpuOf = (stack: string, k: number) => rows.find((r) => r.stack === stack && r.portsPerRequest === k)?.cpuUsPerPort.total;
   const lines = [
-    '| many providers, 64 clients (median of rounds) | req/s | p50 | p99 | CPU µs per checked port: api (floor: producer) / worker / redis = total | vs floor | Redis cmds/port (scripts) | failures |',
-    '|---|---|---|---|---|---|---|---|',
+    `| many providers, 64 clients, Node ${process.version} (median of rounds) | req/s | p50 | p99 | CPU µs per checked port: api (floor: producer; direct: its process) / worker / redis = total | vs floor | vs floor + direct | Redis cmds/port (scripts) | failures |`,
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
-    const floor = floorOf(r.portsPerRequest);
+    // The least this design can spend: BullMQ's own round trip plus HTTP and TCP without a queue.
+    const floor = cpuOf(FLOOR, r.portsPerRequest);
+    const direct = cpuOf(DIRECT, r.portsPerRequest);
+    const ratio = (to: number | undefined) => (to ? `${(c.total! / to).toFixed(2)}×` : '-');
     const c = r.cpuUsPerPort;
     if (r.requests === 0) {
-      lines.push(`| ${r.stack}, ${r.portsPerRequest} port${r.portsPerRequest > 1 ? 's' : ''}/request | 0 | - | - | - | - | - | ${JSON.stringify(r.failures)} |`);
+      lines.push(`| ${r.stack}, ${r.portsPerRequest} port${r.portsPerRequest > 1 ? 's' : ''}/request | 0 | - | - | - | - | - | - | ${JSON.stringify(r.failures)} |`);
       continue;
     }
     lines.push(
       `| ${r.stack}, ${r.portsPerRequest} port${r.portsPerRequest > 1 ? 's' : ''}/request | ${r.requestsPerSecond.toFixed(0)} | ` +
         `${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms | ${c.api!.toFixed(0)} / ${c.worker!.toFixed(0)} / ${c.redis!.toFixed(0)} = ${c.total!.toFixed(0)} | ` +
-        `${floor ? (c.total! / floor.cpuUsPerPort.total!).toFixed(2) : '-'}× | ${r.redisCommandsPerPort.toFixed(1)} (${r.redisScriptCallsPerPort.toFixed(2)}) | ` +
+        `${ratio(floor)} | ${ratio(floor !== undefined && direct !== undefined ? floor + direct : undefined)} | ${r.redisCommandsPerPort.toFixed(1)} (${r.redisScriptCallsPerPort.toFixed(2)}) | ` +
         `${JSON.stringify(r.failures)} |`,
     );
   }

@@ -34,7 +34,7 @@ async function waitForRedis() {
 }
 
 // As the Dockerfile and the systemd units run them (README "Performance").
-const PRODUCTION_NODE_OPTIONS = '--max-old-space-size=256';
+const PRODUCTION_NODE_OPTIONS = '--max-old-space-size=256 --max-semi-space-size=16';
 const apps = [];
 let redis;
 function run(name, command, args, options = {}) {

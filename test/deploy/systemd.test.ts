@@ -52,7 +52,8 @@ describe.each([API, WORKER])('%s', (path) => {
     expect(value('WorkingDirectory')).toMatch(/^\/opt\/golem-port-checker\/(api|worker)$/);
     expect(value('StandardOutput')).toBe('journal');
     // The heap limit the benchmark's figures were measured with.
-    expect(service!.Environment).toContain(`NODE_OPTIONS=${PRODUCTION_NODE_OPTIONS}`);
+    // Quoted: the value holds a space.
+    expect(service!.Environment).toContain(`"NODE_OPTIONS=${PRODUCTION_NODE_OPTIONS}"`);
   });
 
   it('is sandboxed', () => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** What the Dockerfile, the systemd units and `pnpm start` run the apps with (README "Performance"). */
-export const PRODUCTION_NODE_OPTIONS = '--max-old-space-size=256';
+export const PRODUCTION_NODE_OPTIONS = '--max-old-space-size=256 --max-semi-space-size=16';
 
 export type LogLine = Record<string, unknown>;
 
