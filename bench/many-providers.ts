@@ -2,7 +2,7 @@
 // but for local targets) and, in the same run, a bare BullMQ round trip of no-op jobs (the
 // floor), each on a Redis of its own, and a queue-less checker in one process (direct-checker.ts),
 // under 64 clients asking about 1 and 3 ports per request.
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -84,9 +84,8 @@ async function measureChecker(name: string, cwd: string, options: ManyProvidersO
 async function measureFloor(options: ManyProvidersOptions): Promise<ManyProvidersRow[]> {
   const redis = await startRedisServer();
   const client = new Redis(redis.url);
-  const script = fileURLToPath(new URL('./bullmq-floor.ts', import.meta.url));
   const start = (role: string) => {
-    const child = fork(script, [role, redis.url], { execArgv: ['--import', 'tsx'], env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: PRODUCTION_NODE_OPTIONS } });
+    const child = forkScript('./bullmq-floor.ts', [role, redis.url]);
     return { child, ready: once(child, 'message') };
   };
   const worker = start('worker');
@@ -106,19 +105,14 @@ async function measureFloor(options: ManyProvidersOptions): Promise<ManyProvider
     }
     return rows;
   } finally {
-    for (const { child } of [worker, producer]) {
-      const exited = once(child, 'exit');
-      child.kill();
-      await exited;
-    }
+    for (const { child } of [worker, producer]) await stopChild(child);
     await client.quit();
     await redis.stop();
   }
 }
 
 async function measureDirect(options: ManyProvidersOptions): Promise<ManyProvidersRow[]> {
-  const script = fileURLToPath(new URL('./direct-checker.ts', import.meta.url));
-  const child = fork(script, [], { execArgv: ['--import', 'tsx'], env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: PRODUCTION_NODE_OPTIONS } });
+  const child = forkScript('./direct-checker.ts', []);
   try {
     const [{ url }] = (await once(child, 'message')) as [{ url: string }];
     await runProviderLoad({ url, portsPerRequest: 3, clients: options.clients, durationMs: 3000, phase: phase++ });
@@ -131,10 +125,20 @@ async function measureDirect(options: ManyProvidersOptions): Promise<ManyProvide
     }
     return rows;
   } finally {
-    const exited = once(child, 'exit');
-    child.kill();
-    await exited;
+    await stopChild(child);
   }
+}
+
+/** Runs one of the bench's own scripts in a child process, with the apps' production Node options. */
+function forkScript(file: string, args: string[]): ChildProcess {
+  const script = fileURLToPath(new URL(file, import.meta.url));
+  return fork(script, args, { execArgv: ['--import', 'tsx'], env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: PRODUCTION_NODE_OPTIONS } });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  const exited = once(child, 'exit');
+  child.kill();
+  await exited;
 }
 
 async function measured(
@@ -200,8 +204,8 @@ export function formatManyProviders(all: ManyProvidersRow[]): string {
     // The least this design can spend: BullMQ's own round trip plus HTTP and TCP without a queue.
     const floor = cpuOf(FLOOR, r.portsPerRequest);
     const direct = cpuOf(DIRECT, r.portsPerRequest);
-    const ratio = (to: number | undefined) => (to ? `${(c.total! / to).toFixed(2)}×` : '-');
     const c = r.cpuUsPerPort;
+    const ratio = (to: number | undefined) => (to ? `${(c.total! / to).toFixed(2)}×` : '-');
     if (r.requests === 0) {
       lines.push(`| ${r.stack}, ${r.portsPerRequest} port${r.portsPerRequest > 1 ? 's' : ''}/request | 0 | - | - | - | - | - | - | ${JSON.stringify(r.failures)} |`);
       continue;

@@ -23,6 +23,11 @@ describe(`the production heap limit (Node ${process.version})`, () => {
     expect(heapMb).toBeLessThanOrEqual(256 + 48);
   });
 
+  it('is what `pnpm start` gives the apps too', () => {
+    // The images and the units are held to the same constant in dockerfile.test.ts and systemd.test.ts.
+    expect(readRepoFile('scripts/start.mjs')).toContain(`const PRODUCTION_NODE_OPTIONS = '${PRODUCTION_NODE_OPTIONS}';`);
+  });
+
   it('leaves room below the memory limits of the compose services and the systemd units', () => {
     const compose = readYaml<{ 'x-app': { mem_limit: string } }>('docker-compose.yml');
     const limits = [

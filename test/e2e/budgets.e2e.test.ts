@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { closedPorts, filteredPorts, openPorts, type Ports } from '../support/listeners.js';
 import { startRedisServer, type RedisServer } from '../support/redis.js';
-import type { CheckAnswer, Service } from '../support/service.js';
+import { BUDGETS_AT_DEFAULTS, BUDGETS_OFF, type CheckAnswer, type Service } from '../support/service.js';
 import { servicePerTest } from '../support/service-per-test.js';
 
 // Every check in this file probes loopback only. Callers other than 127.0.0.1 are identities
@@ -15,19 +15,28 @@ beforeAll(async () => {
 });
 afterAll(() => open?.close());
 
-const OFF = {
-  PORT_CHECKER_RATE_LIMIT_PORTS: '0',
-  PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '0',
-  PORT_CHECKER_TARGET_RATE_LIMIT_PORTS: '0',
-  PORT_CHECKER_TARGET_NETWORK_RATE_LIMIT_PORTS: '0',
-};
-/** Empty counts as unset: the defaults. */
-const DEFAULTS = Object.fromEntries(Object.keys(OFF).map((name) => [name, '']));
 /** Every budget off but those given. */
 const budgeted = (env: Record<string, string>, workers = 1): Promise<Service> =>
-  service.start({ env: { ...OFF, PORT_CHECKER_TRUST_PROXY: 'loopback', PORT_CHECKER_RATE_LIMIT_WINDOW: '60', ...env }, workers });
+  service.start({ env: { ...BUDGETS_OFF, PORT_CHECKER_TRUST_PROXY: 'loopback', PORT_CHECKER_RATE_LIMIT_WINDOW: '60', ...env }, workers });
 
 const from = (client: string) => ({ headers: { 'x-forwarded-for': client } });
+
+/**
+ * Resolves once a check of `ports` ports from 127.0.0.1 is charged to its ports in flight: a set
+ * under server.ts's key prefix (`port-checker:<queue>`) whose members are `<ports>:<id>`. Read-only:
+ * retrying a check until one is refused would spend budget, and could get in ahead of the charge.
+ */
+async function chargedInFlight({ config }: Service, ports: number): Promise<void> {
+  const redis = new Redis(config.redisUrl);
+  try {
+    await vi.waitFor(
+      async () => expect(await redis.zrange(`port-checker:${config.queueName}:in-flight:127.0.0.1`, 0, -1)).toContainEqual(expect.stringMatching(new RegExp(`^${ports}:`))),
+      { timeout: 2500, interval: 20 },
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
 const self = (ports: number[]) => ({ provider_ip: '127.0.0.1', ports });
 
 const rateLimitHeaders = ({ headers }: CheckAnswer) => ({
@@ -144,22 +153,21 @@ describe('the cap on ports in flight per client', () => {
   it('refuses a check while the client already has the cap in flight, names it, and lets it in once they end', async () => {
     const filtered = await filteredPorts(1);
     try {
-      const { check } = await budgeted({ PORT_CHECK_MAX_PORTS: '2', PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '2', PORT_CHECK_TIMEOUT: '3', PORT_CHECK_RETRIES: '1' });
+      const limited = await budgeted({ PORT_CHECK_MAX_PORTS: '2', PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '2', PORT_CHECK_TIMEOUT: '3', PORT_CHECK_RETRIES: '1' });
+      const { check } = limited;
       const held = check(self([filtered.ports[0]!, open.ports[0]!])); // in flight for about 3 s
-      // Wait until its charge is in Redis: the next check of the same client is refused.
-      let refused: CheckAnswer | undefined;
-      await vi.waitFor(async () => {
-        refused = await check(self([open.ports[1]!]));
-        expect(refused.status).toBe(429);
-      }, { timeout: 2500, interval: 20 });
+      // Once its charge is in Redis, the next check of the same client is refused.
+      await chargedInFlight(limited, 2);
+      const refused = await check(self([open.ports[1]!]));
+      expect(refused.status).toBe(429);
       const otherClient = await check(self([open.ports[1]!]), from('198.51.100.7'));
 
       expect(otherClient.status).toBe(200);
-      expect(refused!.body.detail.message).toMatch(
+      expect(refused.body.detail.message).toMatch(
         /^per-client limit on ports in flight: 127\.0\.0\.1 may have 2 ports being checked at once and 0 are left, fewer than the 1 asked for; retry in \d+ s$/,
       );
-      expect(rateLimitHeaders(refused!)).toMatchObject({ limit: '2', remaining: '0' });
-      expect(Number(refused!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(rateLimitHeaders(refused)).toMatchObject({ limit: '2', remaining: '0' });
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect((await held).status).toBe(200);
       expect((await check(self([open.ports[1]!]))).status).toBe(200);
     } finally {
@@ -198,7 +206,7 @@ describe('the per-target budgets', () => {
   it('take back what a refused check was charged to the budgets before the one that refused it', async () => {
     const filtered = await filteredPorts(1);
     try {
-      const { check } = await budgeted({
+      const limited = await budgeted({
         PORT_CHECKER_RATE_LIMIT_PORTS: '300',
         PORT_CHECKER_TARGET_RATE_LIMIT_PORTS: '10',
         PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '6',
@@ -206,23 +214,22 @@ describe('the per-target budgets', () => {
         PORT_CHECK_TIMEOUT: '1',
         PORT_CHECK_RETRIES: '1',
       });
+      const { check } = limited;
       const ports = await closedPorts(10);
       const stranger = (list: number[]) => ({ provider_ip: '127.0.0.2', ports: list });
 
       const first = await check(stranger(ports.slice(0, 6)));
       const overTarget = await check(stranger(ports.slice(0, 5))); // the client's budget has room, the target's not
       const held = check(self([filtered.ports[0]!, open.ports[0]!])); // 2 of the 6 in flight for about 1 s
-      let overInFlight: CheckAnswer | undefined;
-      await vi.waitFor(async () => {
-        overInFlight = await check(self(ports.slice(0, 5)));
-        expect(overInFlight.status).toBe(429);
-      }, { timeout: 900, interval: 20 });
+      await chargedInFlight(limited, 2);
+      const overInFlight = await check(self(ports.slice(0, 5)));
+      expect(overInFlight.status).toBe(429);
       await held;
       const after = await check(self([open.ports[1]!]));
 
       expect(first.status).toBe(200);
       expect(overTarget.body.detail.message).toMatch(/^per-target limit: /);
-      expect(overInFlight!.body.detail.message).toMatch(/^per-client limit on ports in flight: /);
+      expect(overInFlight.body.detail.message).toMatch(/^per-client limit on ports in flight: /);
       // 6 + 2 + 1 ports charged: neither refusal cost the client anything.
       expect(rateLimitHeaders(after)).toMatchObject({ limit: '300', remaining: String(300 - 9) });
     } finally {
@@ -307,9 +314,10 @@ describe('the cost in Redis', () => {
   afterAll(() => redis?.stop());
 
   it('is one script call for every budget of a check together, and one command when it ends', async () => {
-    const { check } = await service.start({ redisUrl: redis.url, env: { ...DEFAULTS, PORT_CHECKER_TRUST_PROXY: 'loopback' } });
+    const { check } = await service.start({ redisUrl: redis.url, env: { ...BUDGETS_AT_DEFAULTS, PORT_CHECKER_TRUST_PROXY: 'loopback' } });
     expect((await check({ provider_ip: '127.0.0.2', ports: [open.ports[0]!] })).status).toBe(200); // loads the script
-    const monitor = await new Redis(redis.url).monitor();
+    const client = new Redis(redis.url);
+    const monitor = await client.monitor();
     const budgetCommands: string[][] = [];
     // The overload guard and BullMQ run commands of their own meanwhile: only those on budget keys
     // count, and not those a script runs ("lua" as their source).
@@ -324,6 +332,7 @@ describe('the cost in Redis', () => {
       expect(budgetCommands[0]!.filter((arg) => /:budget:/.test(arg))).toHaveLength(3);
     } finally {
       monitor.disconnect();
+      client.disconnect();
     }
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCa, plainHttpListener, selfSigned, tlsListener, type Listener, type TestCa } from '../support/certificates.js';
 import { closedPorts, filteredPorts, openPorts, type Ports } from '../support/listeners.js';
 import { spawnApp, type AppProcess } from '../support/processes.js';
-import { startService, type Service } from '../support/service.js';
+import { BUDGETS_AT_DEFAULTS, startService, type Service } from '../support/service.js';
 
 /**
  * Today's Golem provider starting against this checker, as its source does it (vm-on-golem,
@@ -12,13 +12,6 @@ import { startService, type Service } from '../support/service.js';
  */
 const PROVIDER_TIMEOUT_MS = 8000;
 const IN_FLIGHT = 8;
-/** Empty counts as unset: the service's defaults instead of the test defaults (budgets off). */
-const DEFAULTS = {
-  PORT_CHECKER_RATE_LIMIT_PORTS: '',
-  PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '',
-  PORT_CHECKER_TARGET_RATE_LIMIT_PORTS: '',
-  PORT_CHECKER_TARGET_NETWORK_RATE_LIMIT_PORTS: '',
-};
 
 interface Answer {
   status: number;
@@ -63,7 +56,7 @@ describe("today's Golem provider, with default settings", () => {
   const listeners: Listener[] = [];
   beforeAll(async () => {
     ca = await createTestCa();
-    service = await startService({ env: DEFAULTS, workers: 0 });
+    service = await startService({ env: BUDGETS_AT_DEFAULTS, workers: 0 });
     // A worker process of its own, so that it trusts the test's CA as an operator's private CA
     // would be trusted: through NODE_EXTRA_CA_CERTS, which Node reads at start.
     worker = spawnApp('worker', {
@@ -194,7 +187,7 @@ describe("today's Golem provider, with default settings", () => {
 describe('the older Golem provider, with default settings', () => {
   let service: Service;
   beforeAll(async () => {
-    service = await startService({ env: DEFAULTS });
+    service = await startService({ env: BUDGETS_AT_DEFAULTS });
   });
   afterAll(() => service?.stop());
 

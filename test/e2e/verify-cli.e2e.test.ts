@@ -6,12 +6,13 @@ import { IN_USE_NOTE, VerifyReport } from '@port-checker/client';
 import { VERSION } from '../../packages/client/src/verify-command.js';
 import { exitOf, runCli, runCliInTerminal, spawnCli } from '../support/cli.js';
 import { bindablePorts, closedPorts, openPortAt, openPorts, readFrom, type Ports } from '../support/listeners.js';
-import { startService, type Service } from '../support/service.js';
+import { BUDGETS_AT_DEFAULTS, startService, type Service } from '../support/service.js';
 
+const PROBE_ENV = { PORT_CHECK_TIMEOUT: '0.5', PORT_CHECK_RETRY_DELAY: '0.05', PORT_CHECK_RETRIES: '1' };
 let service: Service;
 let other: Ports;
 beforeAll(async () => {
-  service = await startService({ env: { PORT_CHECK_TIMEOUT: '0.5', PORT_CHECK_RETRY_DELAY: '0.05', PORT_CHECK_RETRIES: '1' } });
+  service = await startService({ env: PROBE_ENV });
   other = await openPorts(1); // another process's service: accepts and hangs up
 });
 afterAll(async () => {
@@ -104,18 +105,24 @@ describe('port-checker verify', () => {
     }
   });
 
-  it('checks more ports than one request holds in several requests to the same checker', async () => {
-    const ports = await bindablePorts(130);
-    const requestsBefore = checkRequests();
+  it('checks more ports than one request holds in several requests to the same checker, within its default budgets', async () => {
+    // The budgets as a checker has them by default: 128 ports in flight per client, so the
+    // requests must not all be in flight at once.
+    const limited = await startService({ env: { ...PROBE_ENV, ...BUDGETS_AT_DEFAULTS } });
+    try {
+      const ports = await bindablePorts(130);
 
-    const run = await runCli(['verify', '--ports', ports.join(','), '--server', service.url, '--json']);
+      const run = await runCli(['verify', '--ports', ports.join(','), '--server', limited.url, '--json']);
 
-    expect(run).toMatchObject({ code: 0, stderr: '' });
-    const report = jsonReport(run.stdout);
-    expect(report.ports.map((p) => p.port)).toEqual(ports);
-    expect(report.ports.every((p) => p.verified === true)).toBe(true);
-    expect(report.attempts).toEqual([{ server: service.url, status: 200, error: null, elapsed_ms: expect.any(Number) }]);
-    expect(checkRequests() - requestsBefore).toBe(2); // 128 + 2
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      const report = jsonReport(run.stdout);
+      expect(report.ports.map((p) => p.port)).toEqual(ports);
+      expect(report.ports.every((p) => p.verified === true)).toBe(true);
+      expect(report.attempts).toEqual([{ server: limited.url, status: 200, error: null, elapsed_ms: expect.any(Number) }]);
+      expect(checkRequests(limited)).toBe(2); // 128 + 2
+    } finally {
+      await limited.stop();
+    }
   });
 
   it('asks the servers in PORT_CHECKER_URL when no --server is given', async () => {
@@ -231,7 +238,7 @@ describe('port-checker verify', () => {
 });
 
 /** POST /check-ports requests the service has answered so far, from its log lines. */
-const checkRequests = (): number => service.apiLogs.lines.filter((line) => line.path === '/check-ports').length;
+const checkRequests = (of = service): number => of.apiLogs.lines.filter((line) => line.path === '/check-ports').length;
 
 async function readBody(request: IncomingMessage): Promise<string> {
   let body = '';

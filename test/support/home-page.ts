@@ -81,10 +81,13 @@ export function homePageTests(): HomePageTests {
   };
 }
 
-/** `count` consecutive loopback ports, each free when chosen, so that a range can be typed. */
+/**
+ * `count` consecutive loopback ports, each free when chosen, so that a range can be typed: below
+ * Linux's ephemeral range (32768+), as `bindablePorts`, so no outgoing connection takes one meanwhile.
+ */
 export async function consecutivePorts(count: number): Promise<number[]> {
   for (;;) {
-    const first = 20_000 + Math.floor(Math.random() * 30_000);
+    const first = 20_000 + Math.floor(Math.random() * (12_000 - count));
     const ports = Array.from({ length: count }, (_, i) => first + i);
     const bound = await Promise.allSettled(ports.map((port) => openPortAt(port)));
     await Promise.all(bound.map((result) => result.status === 'fulfilled' && result.value.close()));

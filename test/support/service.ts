@@ -22,6 +22,16 @@ export interface CheckAnswer {
   elapsedMs: number;
 }
 
+/** Every budget off: what `startService` runs with unless a test's env says otherwise. */
+export const BUDGETS_OFF = {
+  PORT_CHECKER_RATE_LIMIT_PORTS: '0',
+  PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '0',
+  PORT_CHECKER_TARGET_RATE_LIMIT_PORTS: '0',
+  PORT_CHECKER_TARGET_NETWORK_RATE_LIMIT_PORTS: '0',
+};
+/** Every budget as a checker has it by default: empty counts as unset. */
+export const BUDGETS_AT_DEFAULTS = Object.fromEntries(Object.keys(BUDGETS_OFF).map((name) => [name, '']));
+
 /**
  * The real service in-process: the API on a free loopback port and BullMQ workers, on the
  * test's Redis with a queue of its own. The same `startApi` and `startProbeWorker` that the
@@ -35,10 +45,7 @@ export async function startService({ env = {}, workers = 1, redisUrl = inject('r
     PORT_CHECKER_PORT: '0',
     PORT_CHECKER_ALLOW_LOCAL_IPS: 'true',
     // Tests send many requests from 127.0.0.1; the rate-limit tests turn the limits on.
-    PORT_CHECKER_RATE_LIMIT_PORTS: '0',
-    PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '0',
-    PORT_CHECKER_TARGET_RATE_LIMIT_PORTS: '0',
-    PORT_CHECKER_TARGET_NETWORK_RATE_LIMIT_PORTS: '0',
+    ...BUDGETS_OFF,
     PORT_CHECKER_ADMIN_PORT: '0',
     ...env,
   });

@@ -26,9 +26,17 @@ const TITLES = /** @type {Record<string, string>} */ ({
 
 /** Which limit refused, as its message begins (README's errors table), in words. */
 const LIMITS = /** @type {Array<[RegExp, string]>} */ ([
-  [/^per-client/, 'This checker limits how many checks one address may ask for in a while.'],
+  [/^per-(client|network)/, 'This checker limits how many checks one address may ask for in a while.'],
   [/^per-target/, 'This checker limits how often one address may be probed in a while, whoever asks.'],
 ]);
+
+/**
+ * A 429's limit in words, from the start of its message; undefined for a message not known here.
+ * @param {string} message
+ */
+export function limitInWords(message) {
+  return LIMITS.find(([pattern]) => pattern.test(message))?.[1];
+}
 
 /** @returns {Promise<{ ok: true, whoami: Whoami } | { ok: false, failure: Failure }>} */
 export async function fetchWhoami() {
@@ -77,7 +85,7 @@ async function toFailure(response) {
   const code = typeof body?.detail?.code === 'string' ? body.detail.code : `HTTP_${response.status}`;
   const message = typeof body?.detail?.message === 'string' ? body.detail.message : '';
   const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
-  const limit = code === 'RATE_LIMITED' ? LIMITS.find(([pattern]) => pattern.test(message))?.[1] : undefined;
+  const limit = code === 'RATE_LIMITED' ? limitInWords(message) : undefined;
   const title = TITLES[code] ?? `The checker answered with an error (HTTP ${response.status}).`;
   return {
     code,

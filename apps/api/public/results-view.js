@@ -9,7 +9,8 @@ import { describeWait } from './wait-words.js';
  * @typedef {import('./api-client.js').PortState} PortState
  */
 
-const STATES = /** @type {PortState[]} */ (['open', 'closed', 'filtered', 'error']);
+/** The states in the order the page lists them: STATE_WORDS' own. */
+const STATES = /** @type {PortState[]} */ (Object.keys(STATE_WORDS));
 
 /** @param {string} id */
 const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));

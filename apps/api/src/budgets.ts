@@ -246,7 +246,8 @@ function network(address: string, bits: number): string {
   return `${base.toString()}/${bits}`;
 }
 
-const DESCRIPTIONS: Record<LimitName, (owner: string, limit: number, window: number) => string> = {
+/** Each limit as its 429's message begins: the page at / tells them apart by these words. */
+export const LIMIT_DESCRIPTIONS: Record<LimitName, (owner: string, limit: number, window: number) => string> = {
   client: (owner, limit, window) => `per-client limit: ${owner} may have ${limit} ports checked per ${window} s`,
   client_network: (owner, limit, window) => `per-network limit of clients: ${owner} may have ${limit} ports checked per ${window} s`,
   client_in_flight: (owner, limit) => `per-client limit on ports in flight: ${owner} may have ${limit} ports being checked at once`,
@@ -256,7 +257,7 @@ const DESCRIPTIONS: Record<LimitName, (owner: string, limit: number, window: num
 
 function refusal({ limit, owner, points }: Counter, used: number, asked: number, window: number, reset: number): string {
   const left = Math.max(points - used, 0);
-  return `${DESCRIPTIONS[limit](owner, points, window)} and ${left} are left, fewer than the ${asked} asked for; retry in ${reset} s`;
+  return `${LIMIT_DESCRIPTIONS[limit](owner, points, window)} and ${left} are left, fewer than the ${asked} asked for; retry in ${reset} s`;
 }
 
 /** The names of the IETF draft's earlier versions, which most clients read. */

@@ -21,7 +21,8 @@ export interface CheckRequestPolicy {
 
 /**
  * Turns a request body into what to probe, or throws the AppError that tells the caller what
- * to fix. Nothing is enqueued before this has passed, target policy included.
+ * to fix. Nothing is enqueued before this has passed, target policy included. `callerIp` is
+ * canonical already (`callerAddress`), so it compares with the canonical host as it is.
  */
 export function parseCheckRequest(body: unknown, callerIp: string | undefined, policy: CheckRequestPolicy): CheckTarget {
   const parsed = CheckPortsRequest.safeParse(body);
@@ -40,7 +41,7 @@ export function parseCheckRequest(body: unknown, callerIp: string | undefined, p
   const { challenge } = parsed.data;
   // A challenge tells whether a service sends a given string first: asked of a stranger's
   // address it would read their banners for the caller, one guess at a time.
-  if (challenge != null && host !== (callerIp && parseIpLiteral(callerIp))) {
+  if (challenge != null && host !== callerIp) {
     throw new AppError(
       'FORBIDDEN_TARGET',
       `a challenge is only checked at the address the request comes from (${callerIp ?? 'unknown'}), not ${host}: ` +
@@ -83,7 +84,7 @@ export function parseTlsCheckRequest(body: unknown, callerIp: string | undefined
 
 /** Throws FORBIDDEN_TARGET for a host this checker must not connect to. */
 function checkTarget(host: string, callerIp: string | undefined, policy: CheckRequestPolicy): void {
-  if (policy.selfCheckOnly && host !== (callerIp && parseIpLiteral(callerIp))) {
+  if (policy.selfCheckOnly && host !== callerIp) {
     throw new AppError(
       'FORBIDDEN_TARGET',
       `this checker only checks the address a request comes from (${callerIp ?? 'unknown'}), not ${host}: ` +

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV3, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import {
@@ -10,6 +9,7 @@ import {
   ErrorStatus,
   PortResult,
   PortState,
+  VERSION,
   type ErrorCode,
 } from '@port-checker/shared';
 import { CHECK_PORTS_PATH } from './check-ports.route.js';
@@ -21,8 +21,6 @@ import { WHOAMI_PATH, WhoamiResponse } from './whoami.route.js';
 // copies methods onto a schema when it is made, so the contract's schemas are cloned (`.meta({})`)
 // after this line to get it.
 extendZodWithOpenApi(z);
-
-const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 const json = <T>(schema: T, example?: unknown) => ({ 'application/json': { schema, ...(example !== undefined && { example }) } });
 
@@ -203,7 +201,7 @@ export function createOpenApiDocument(): ReturnType<OpenApiGeneratorV3['generate
     openapi: '3.0.3',
     info: {
       title: 'Golem port checker',
-      version,
+      version: VERSION,
       description: 'Tells Golem providers whether their TCP ports are reachable from the internet.',
     },
     tags: [

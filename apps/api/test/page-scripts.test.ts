@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { limitInWords } from '../public/api-client.js';
 import { chunk, parsePorts } from '../public/port-list.js';
+import { LIMIT_DESCRIPTIONS, LIMITS } from '../src/budgets.js';
 import { describeWait, parseRetryAfter } from '../public/wait-words.js';
 
 // The page's own logic, without a browser; test/browser/home.browser.test.ts runs it in one.
@@ -49,5 +51,12 @@ describe('waits in words', () => {
     expect(parseRetryAfter('Thu, 01 Jan 2026 00:01:30 GMT', now)).toBe(90);
     expect(parseRetryAfter(null, now)).toBeUndefined();
     expect(parseRetryAfter('soon', now)).toBeUndefined();
+  });
+});
+
+describe('limitInWords', () => {
+  it.each(LIMITS)('explains a 429 from the %s limit', (limit) => {
+    const message = `${LIMIT_DESCRIPTIONS[limit]('2001:db8::/48', 300, 60)} and 0 are left`;
+    expect(limitInWords(message)).toMatch(/^This checker limits how (many checks one address may ask for|often one address may be probed)/);
   });
 });

@@ -6,6 +6,9 @@ export type PortState = z.infer<typeof PortState>;
 
 export const Port = z.number().int().min(1).max(65535);
 
+/** What a checker accepts in one request by default (PORT_CHECK_MAX_PORTS). */
+export const MAX_PORTS_PER_REQUEST = 128;
+
 /**
  * A random token from the provider's client. The worker reports a port `verified` only when the
  * token arrives on the connection, so the answer proves that the asking machine holds the port,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { CheckPortsRequest, CheckPortsResponse, ErrorResponse, type PortResult } from './check-ports.schema.js';
+import { CheckPortsRequest, CheckPortsResponse, ErrorResponse, MAX_PORTS_PER_REQUEST, type PortResult } from './check-ports.schema.js';
 
 export interface CheckPortsOptions {
   /** Base URLs of port checkers, asked in order until one answers. */
@@ -59,9 +59,6 @@ export function createChallenge(): string {
   return randomBytes(24).toString('base64url');
 }
 
-/** What a checker accepts in one request by default (PORT_CHECK_MAX_PORTS). */
-export const MAX_PORTS_PER_REQUEST = 128;
-
 /**
  * Asks the checkers in order whether `ports` are reachable, moving on to the next one on a
  * network error, a timeout, an answer other than 200, or a 200 that is not a full, valid answer
@@ -79,7 +76,14 @@ export async function checkPorts(options: CheckPortsOptions): Promise<CheckPorts
   const attempts: ServerAttempt[] = [];
   for (const [index, server] of servers.entries()) {
     const started = performance.now();
-    const answers = await Promise.all(requests.map((request) => ask(endpoints[index]!, request, timeoutMs, signal)));
+    // One after another: a checker counts a client's ports in flight (128 by default), so requests
+    // sent at once for more ports than that would be refused.
+    const answers: Answer[] = [];
+    for (const request of requests) {
+      const answer = await ask(endpoints[index]!, request, timeoutMs, signal);
+      answers.push(answer);
+      if (!answer.response) break;
+    }
     const failed = answers.find((answer) => !answer.response);
     const attempt = {
       server,

@@ -32,7 +32,10 @@ Exit status: 0 every port reachable, 1 some port not, 2 usage or server error.
 
 export const EXIT = { OK: 0, UNREACHABLE: 1, ERROR: 2, INTERRUPTED: 130 } as const;
 
-/** A checker's default per-target limit (ports per minute): more could never all be checked. */
+/**
+ * A checker's largest default budget (ports per target a minute): more could never all be checked.
+ * A default checker also allows one client 300 ports a minute, and answers 429 beyond that.
+ */
 export const MAX_PORTS_PER_RUN = 1000;
 
 export class UsageError extends Error {

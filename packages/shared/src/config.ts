@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { MAX_PORTS_PER_REQUEST } from '@port-checker/client/contract';
 
 const seconds = z.coerce.number().positive().finite();
 const port = z.coerce.number().int().min(0).max(65535); // 0: any free port
@@ -26,7 +27,7 @@ const Env = z.object({
   PORT_CHECK_RETRY_DELAY: z.coerce.number().min(0).max(60).default(1),
   PORT_CHECK_TIMEOUT: seconds.max(60).default(5),
   PORT_CHECK_RETRY_REFUSED: flag.default(false),
-  PORT_CHECK_MAX_PORTS: z.coerce.number().int().min(1).max(65535).default(128),
+  PORT_CHECK_MAX_PORTS: z.coerce.number().int().min(1).max(65535).default(MAX_PORTS_PER_REQUEST),
   // Fits today's provider, which gives each request 8 s (README "Deadline and retries").
   PORT_CHECK_DEADLINE: seconds.max(600).default(7),
   PORT_CHECK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(256),

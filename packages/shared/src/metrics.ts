@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 /** The release, as the packages' version says (they are versioned together). */
 export const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
-/** Seconds, for durations bounded by a request's deadline (23 s by default, at most 600). */
+/** Seconds, for durations bounded by a request's deadline (7 s by default, at most 600). */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
 
 export interface Metrics {
