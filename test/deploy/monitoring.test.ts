@@ -22,6 +22,8 @@ interface Variable {
   name: string;
   type: string;
   query: string | { query: string };
+  includeAll?: boolean;
+  allValue?: string;
 }
 
 const defaults = loadConfig({});
@@ -33,6 +35,20 @@ const dashboard = JSON.parse(readRepoFile('deploy/grafana/dashboards/port-checke
   templating: { list: Variable[] };
 };
 const queries = dashboard.panels.flatMap((panel) => panel.targets ?? []).map((target) => target.expr);
+const variables = new Map(dashboard.templating.list.map((variable) => [variable.name, variable]));
+const variableQuery = (variable: Variable): string => (typeof variable.query === 'string' ? variable.query : variable.query.query);
+
+/** Every value under `key` anywhere in the dashboard, with the path to it. */
+function findKey(node: unknown, key: string, path = ''): Array<[string, unknown]> {
+  if (Array.isArray(node)) return node.flatMap((item, i) => findKey(item, key, `${path}[${i}]`));
+  if (node === null || typeof node !== 'object') return [];
+  return Object.entries(node).flatMap(([k, v]) => [...(k === key ? [[`${path}.${k}`, v] as [string, unknown]] : []), ...findKey(v, key, `${path}.${k}`)]);
+}
+/** The template variables a text refers to: $name, ${name}, ${name:format} or [[name]]; Grafana's own $__… aside. */
+const variablesIn = (text: string): string[] =>
+  [...text.matchAll(/\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]/g)].map(([, a, b, c]) => (a ?? b ?? c)!).filter((name) => !name.startsWith('__'));
+/** The values of a query's job matchers, `job=…`, `job=~…`, `job!=…` or `job!~…`. */
+const jobMatchers = (query: string): string[] => [...query.matchAll(/\bjob\s*[=!]~?\s*"([^"]*)"/g)].map(([, value]) => value!);
 
 describe('the Prometheus scrape config', () => {
   const { scrape_configs: jobs } = readYaml<Prometheus>('deploy/prometheus/prometheus.yml');
@@ -69,23 +85,49 @@ describe('Grafana, as compose provisions it', () => {
       expect(panel.targets!.length, panel.title).toBeGreaterThan(0);
     }
   });
+
+  it('names no data source but that variable, in any panel, target or variable', () => {
+    const datasources = findKey(dashboard, 'datasource');
+    expect(datasources.length).toBeGreaterThan(queries.length);
+    for (const [path, datasource] of datasources) expect(datasource, path).toEqual({ type: 'prometheus', uid: '${datasource}' });
+  });
 });
 
 describe('the dashboard, imported into an existing Grafana', () => {
-  const variables = new Map(dashboard.templating.list.map((variable) => [variable.name, variable]));
-
-  it('has no fixed id and picks data source, job and instance in template variables', () => {
+  it('has no fixed id and picks data source, jobs and instance in template variables', () => {
     expect(dashboard.id).toBeNull();
     expect(variables.get('datasource')).toMatchObject({ type: 'datasource', query: 'prometheus' });
-    expect(variables.get('job')).toMatchObject({ type: 'query', query: { query: expect.stringContaining('label_values(') } });
-    expect(variables.get('instance')).toMatchObject({ type: 'query', query: { query: expect.stringContaining('job=~"$job"') } });
+    for (const name of ['api_job', 'worker_job']) {
+      // All: every job found, as a regex of them (an allValue such as .+ would take in other jobs too).
+      expect(variables.get(name), name).toMatchObject({ type: 'query', includeAll: true, query: { query: expect.stringMatching(/^label_values\(\w+, job\)$/) } });
+      expect(variables.get(name)!.allValue, name).toBeUndefined();
+    }
+    expect(variables.get('instance')).toMatchObject({ type: 'query', query: { query: expect.stringContaining('job=~"$api_job|$worker_job"') } });
   });
 
-  it('narrows every query of the service to the chosen job and instance', () => {
+  it('names no job but through a variable: no job="…" in any query', () => {
+    const all = [...queries, ...dashboard.templating.list.filter((variable) => variable.type === 'query').map(variableQuery)];
+    const matchers = all.flatMap(jobMatchers);
+    expect(matchers.length).toBeGreaterThan(queries.length);
+    for (const value of matchers) expect(value.replace(/\$\{?\w+\}?/g, '').replace(/\|/g, ''), value).toBe('');
+  });
+
+  it('defines every variable it refers to, before any variable that uses it, and uses every one it defines', () => {
+    const used = new Set(variablesIn(JSON.stringify(dashboard)));
+    expect([...used].filter((name) => !variables.has(name))).toEqual([]);
+    expect([...variables.keys()].filter((name) => !used.has(name))).toEqual([]);
+    const defined: string[] = [];
+    for (const variable of dashboard.templating.list) {
+      expect(variablesIn(JSON.stringify(variable)).filter((name) => !defined.includes(name)), variable.name).toEqual([]);
+      defined.push(variable.name);
+    }
+  });
+
+  it('narrows every query of the service, and its scrape targets, to a chosen job and instance', () => {
     for (const query of queries) {
-      for (const selector of query.match(/\b(?:port_checker|process|nodejs)_\w+(\{[^}]*\})?/g) ?? []) {
+      for (const selector of query.match(/\b(?:(?:port_checker|process|nodejs)_\w+|up)(\{[^}]*\})?/g) ?? []) {
         expect(selector, query).toContain('instance=~"$instance"');
-        expect(selector, query).toContain('job=~"$job"');
+        expect(selector, query).toMatch(/job=~"\$(api|worker)_job(\|\$worker_job)?"/);
       }
     }
   });
@@ -94,7 +136,8 @@ describe('the dashboard, imported into an existing Grafana', () => {
     ['Workers connected', [['red', null], ['green', 1]]],
     ['Redis up (as the API sees it)', [['red', null], ['green', 1]]],
     ['Failed checks (5xx)', [['green', null], ['orange', 0.01], ['red', 0.05]]],
-    ['Check duration p95', [['green', null], ['orange', 10], ['red', 20]]],
+    ['Check duration p95', [['green', null], ['orange', 6], ['red', 6.5]]],
+    ['Checks answered after 6.5 s', [['green', null], ['orange', 0.01], ['red', 0.05]]],
     ['Queue: waiting jobs', [['green', null], ['orange', 100], ['red', 1000]]],
   ])('colours "%s" by thresholds where a value means trouble', (title, steps) => {
     const panel = dashboard.panels.find((p) => p.title === title)!;
@@ -104,11 +147,15 @@ describe('the dashboard, imported into an existing Grafana', () => {
 
 describe('the dashboard against the metrics the service really exposes', () => {
   let service: Service;
+  let api: Set<string>;
+  let worker: Set<string>;
   let exposed: Set<string>;
   beforeAll(async () => {
     service = await startService({ workers: 0 });
-    const worker = await service.startWorkerService();
-    exposed = new Set([...(await scrapeNames(service.api.metricsUrl)), ...(await scrapeNames(worker.metricsUrl))]);
+    const workerService = await service.startWorkerService();
+    api = await scrapeNames(service.api.metricsUrl);
+    worker = await scrapeNames(workerService.metricsUrl);
+    exposed = new Set([...api, ...worker]);
   });
   afterAll(async () => {
     await service?.stop();
@@ -118,6 +165,22 @@ describe('the dashboard against the metrics the service really exposes', () => {
     const used = new Set(queries.flatMap((query) => query.match(/\b(?:port_checker|process|nodejs)_\w+/g) ?? []));
     expect(used.size).toBeGreaterThan(10);
     expect([...used].filter((name) => !exposed.has(name))).toEqual([]);
+  });
+
+  it('finds the API jobs by a metric only the API exposes, and the worker jobs by one only a worker exposes', () => {
+    const metricOf = (name: string): string => /^label_values\((\w+), job\)$/.exec(variableQuery(variables.get(name)!))![1]!;
+    expect([api.has(metricOf('api_job')), worker.has(metricOf('api_job'))]).toEqual([true, false]);
+    expect([api.has(metricOf('worker_job')), worker.has(metricOf('worker_job'))]).toEqual([false, true]);
+  });
+
+  it("selects each metric in the jobs of the processes that expose it: the API's, the workers' or both", () => {
+    for (const query of queries) {
+      for (const [selector, name] of query.matchAll(/\b((?:port_checker|process|nodejs)_\w+)\{[^}]*\}/g)) {
+        const jobs = [...(api.has(name!) ? ['$api_job'] : []), ...(worker.has(name!) ? ['$worker_job'] : [])].join('|');
+        expect(jobMatchers(selector), selector).toEqual([jobs]);
+      }
+      for (const [selector] of query.matchAll(/\bup\{[^}]*\}/g)) expect(jobMatchers(selector), selector).toEqual(['$worker_job']);
+    }
   });
 
   it('shows every metric of the service’s own', () => {
