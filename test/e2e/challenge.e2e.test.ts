@@ -54,7 +54,7 @@ describe('POST /check-ports with a challenge', () => {
         verify_error: 'Not accessible',
       },
     });
-    expect(body.message).toBe('Successfully verified 2 out of 3 ports');
+    expect(body.message).toBe('2 out of 3 ports accessible, 1 of them verified by the challenge');
   });
 
   it('probes separately for each challenge: one token never verifies a check that sent another, or none', async () => {

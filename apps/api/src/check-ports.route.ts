@@ -39,9 +39,10 @@ export function toResponse(
 ): CheckPortsResponse {
   const results: Record<string, PortResult> = {};
   let accessible = 0;
+  let verified = 0;
   for (const [port, outcome] of outcomes) {
     const { state, error, attempts, latencyMs } = outcome;
-    results[String(port)] = {
+    const result: PortResult = {
       accessible: state === 'open',
       error,
       state,
@@ -49,14 +50,16 @@ export function toResponse(
       latency_ms: latencyMs,
       ...(challenged && toVerification(outcome)),
     };
-    if (state === 'open') accessible += 1;
+    results[String(port)] = result;
+    if (result.accessible) accessible += 1;
+    if (result.verified) verified += 1;
   }
-  return {
-    success: accessible > 0,
-    results,
-    message: `Successfully verified ${accessible} out of ${outcomes.size} ports`,
-    provider_ip: host,
-  };
+  // The Golem checker's words, where "verified" means accessible; with a challenge, `verified` means
+  // more (the port sent the token back), so the message counts both rather than contradict it.
+  const message = challenged
+    ? `${accessible} out of ${outcomes.size} ports accessible, ${verified} of them verified by the challenge`
+    : `Successfully verified ${accessible} out of ${outcomes.size} ports`;
+  return { success: accessible > 0, results, message, provider_ip: host };
 }
 
 function toVerification({ state, verified, verifyError }: ProbeOutcome): Pick<PortResult, 'verified' | 'verify_error'> {

@@ -15,6 +15,9 @@ const CONNECT_ERRORS: Record<string, string> = {
   ENETUNREACH: 'network unreachable',
 };
 
+// OpenSSL's codes for a first answer that is not a TLS record: an HTTP or SSH server, say.
+const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST', 'ERR_SSL_RECORD_LAYER_FAILURE']);
+
 // OpenSSL's words for the verification failures seen in practice; Node gives only the code.
 const UNTRUSTED: Record<string, string> = {
   DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed certificate',
@@ -53,11 +56,21 @@ export function probeTls(host: string, port: number, { timeoutMs, expectedIp }: 
       const error = certificateProblem(socket.authorizationError, certificate, expectedIp);
       finish({ valid: error === null, error, notAfter });
     });
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      const known = err.code ? CONNECT_ERRORS[err.code] : undefined;
-      finish({ valid: false, error: known ?? `TLS handshake failed: ${err.message}`, notAfter: null });
-    });
+    socket.once('error', (err: TlsError) => finish({ valid: false, error: handshakeProblem(err), notAfter: null }));
   });
+}
+
+/** OpenSSL's errors carry its reason apart; their message holds source paths and codes, for nobody here. */
+type TlsError = NodeJS.ErrnoException & { reason?: string };
+
+/** One line a person can read: never OpenSSL's raw text, with its file paths and hex codes. */
+export function handshakeProblem(err: TlsError): string {
+  const known = err.code ? CONNECT_ERRORS[err.code] : undefined;
+  if (known) return known;
+  if (err.code && NOT_TLS.has(err.code)) return 'not TLS: the port answered in another protocol';
+  // OpenSSL's message: <id>:error:<code>:<library>:<function>:<reason>:<file>:<line>:
+  const reason = err.reason ?? /^[0-9A-F]+:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+):/.exec(err.message)?.[1] ?? err.message.split('\n')[0]!;
+  return `handshake failed: ${reason.slice(0, 120)}`;
 }
 
 function certificateProblem(
