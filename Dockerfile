@@ -1,4 +1,7 @@
 # One image per app, from one build; compose picks the target. Build: docker build --target api -t port-checker-api .
+# Node 24, though 26 is the active LTS (package.json's engines take 22, 24 and 26): 24 is what the production settings
+# were measured on (the heap limits below, test/deploy/heap-limit.test.ts, README "Performance"); CI runs the whole
+# suite on 24 and on 26. Moving to 26, once measured, changes only this tag, in each FROM and base.name label.
 FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 RUN npm install -g pnpm@10.34.8
@@ -24,7 +27,8 @@ ENV NODE_ENV=production
 ENV NODE_OPTIONS="--max-old-space-size=256 --max-semi-space-size=16"
 WORKDIR /app
 # Root owns the code; the app runs as node and cannot change it. What `pnpm deploy` puts in /out is
-# what runs: each package's `files` (dist/**/*.js), package.json and production dependencies only.
+# what runs: each package's `files` (dist/**/*.js, and the API's page in public/), package.json and
+# production dependencies only (test/deploy/deployed-apps.test.ts starts both apps from such folders).
 COPY --from=build /out/api ./
 USER node
 # The API, and GET /metrics on the admin port (PORT_CHECKER_ADMIN_PORT; loopback unless PORT_CHECKER_ADMIN_HOST says).

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@port-checker/shared';
+import { dockerfileDeployArgs } from '../support/deploy.js';
 import { PRODUCTION_NODE_OPTIONS } from '../support/processes.js';
 import { readRepoFile } from '../support/repo.js';
 
@@ -54,6 +55,12 @@ describe.each([API, WORKER])('%s', (path) => {
     // The heap limit the benchmark's figures were measured with.
     // Quoted: the value holds a space.
     expect(service!.Environment).toContain(`"NODE_OPTIONS=${PRODUCTION_NODE_OPTIONS}"`);
+  });
+
+  it("runs a folder the README fills with the Dockerfile's own pnpm deploy (deployed-apps.test.ts starts the apps from one)", () => {
+    const folder = value('WorkingDirectory')!;
+    const app = folder.endsWith('/api') ? 'api' : 'worker';
+    expect(readRepoFile('README.md')).toContain(`pnpm ${dockerfileDeployArgs(app).join(' ')} ${folder}\n`);
   });
 
   it('is sandboxed', () => {

@@ -35,10 +35,18 @@ export function spawnApp(
     fromBuild = false,
     cwd = root,
     nodeArgs = [],
-  }: { fromBuild?: boolean; /** Another checkout's build, for before/after benchmarks. */ cwd?: string; nodeArgs?: string[] } = {},
+    entry = `apps/${app}/dist/main.js`,
+  }: {
+    fromBuild?: boolean;
+    /** Another checkout's build, for before/after benchmarks; or a `pnpm deploy` folder (with `entry`). */
+    cwd?: string;
+    nodeArgs?: string[];
+    /** With `fromBuild`, the script run, relative to `cwd`: `dist/main.js` in a `pnpm deploy` folder. */
+    entry?: string;
+  } = {},
 ): AppProcess {
   const args = nodeArgs.concat(fromBuild
-    ? [`apps/${app}/dist/main.js`]
+    ? [entry]
     : ['--conditions=development', '--import', 'tsx', `apps/${app}/src/main.ts`]);
   const child = spawn(process.execPath, args, {
     cwd,
