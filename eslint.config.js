@@ -21,7 +21,7 @@ export default tseslint.config(
   },
   {
     // Scripts talk to a person at a terminal.
-    files: ['scripts/**'],
+    files: ['scripts/**', 'packages/*/scripts/**'],
     rules: { 'no-console': 'off' },
   },
 );

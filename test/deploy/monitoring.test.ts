@@ -134,7 +134,7 @@ describe('the dashboard, imported into an existing Grafana', () => {
 
   it.each([
     ['Workers connected', [['red', null], ['green', 1]]],
-    ['Redis up (as the API sees it)', [['red', null], ['green', 1]]],
+    ['Redis up and writable (as the API sees it)', [['red', null], ['green', 1]]],
     ['Failed checks (5xx)', [['green', null], ['orange', 0.01], ['red', 0.05]]],
     ['Check duration p95', [['green', null], ['orange', 6], ['red', 6.5]]],
     ['Checks answered after 6.5 s', [['green', null], ['orange', 0.01], ['red', 0.05]]],

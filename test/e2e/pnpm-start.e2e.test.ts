@@ -1,24 +1,32 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closedPorts } from '../support/listeners.js';
 import { descendants, waitUntilGone } from '../support/processes.js';
+import { startRedisServer, type RedisServer } from '../support/redis.js';
 import { readRepoFile, repoPath } from '../support/repo.js';
 
-// `pnpm start` as a newcomer runs it: its own redis-server (REDIS_URL points at a free port), the API, a worker.
+// `pnpm start` as a newcomer runs it: with REDIS_URL naming a Redis (the test's own), or without
+// it, where it starts a redis-server of its own; then the API and a worker.
 interface Started {
   child: ChildProcess;
   output: () => string;
   apiUrl: string;
-  redisPort: number;
 }
 
 let running: ChildProcess | undefined;
 let startedPids: number[] = [];
-afterEach(() => {
+let redis: RedisServer | undefined;
+let scratch: string | undefined;
+afterEach(async () => {
   // A failed test must not leave its processes behind, even those its signal orphaned.
-  for (const pid of startedPids) {
+  const fakes = scratch ? readdirSync(scratch).filter((name) => name.endsWith('.pid')).map((name) => Number(readFileSync(join(scratch!, name), 'utf8'))) : [];
+  for (const pid of [...startedPids, ...fakes]) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -26,26 +34,71 @@ afterEach(() => {
     }
   }
   running?.kill('SIGKILL');
+  await redis?.stop();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
   running = undefined;
   startedPids = [];
+  redis = undefined;
+  scratch = undefined;
 });
 
 const plain = stripVTControlCharacters;
 
-async function pnpmStart(env: Record<string, string>, { terminal = false } = {}): Promise<Started> {
-  const [apiPort, redisPort] = await closedPorts(2);
+/** Lines of output, without a terminal's carriage returns. */
+const linesOf = (text: string): string[] => text.split(/\r?\n/).map((line) => line.replace(/\r/g, '').trim());
+
+/**
+ * Where `pnpm start` runs without REDIS_URL: network and mount namespaces of its own, so that the
+ * "someone else's" Redis servers on 127.0.0.1:6379 (the port the apps default to) and on 6390 (the
+ * port pnpm start picks for its own) are the test's, and .redis-data/ is a scratch folder
+ * (the repository's stays untouched). Ctrl-C reaches this shell too: it carries on after
+ * pnpm start has ended, and says how many connections each of those Redis servers received.
+ */
+const IN_NAMESPACES = String.raw`
+set -eu
+ip link set lo up
+mkdir -p .redis-data
+mount --bind "$SCRATCH/redis-data" .redis-data
+for port in 6379 6390; do
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes     --pidfile "$SCRATCH/$port.pid" --logfile "$SCRATCH/$port.log"
+  until redis-cli -p "$port" ping >/dev/null 2>&1; do sleep 0.05; done
+  redis-cli -p "$port" config resetstat >/dev/null
+done
+trap true INT
+pnpm start || true
+for port in 6379 6390; do
+  connections=$(redis-cli -p "$port" info stats | grep -o 'total_connections_received:[0-9]*')
+  echo "someone else's Redis on $port: $connections, keys:$(redis-cli -p "$port" dbsize)"
+  redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+done
+`;
+
+async function pnpmStart(
+  env: Record<string, string>,
+  { terminal = false, ownNamespaces = false }: { terminal?: boolean; ownNamespaces?: boolean } = {},
+): Promise<Started> {
+  const [apiPort] = await closedPorts(1);
   const fullEnv = {
     ...process.env,
-    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
     PORT_CHECKER_HOST: '127.0.0.1',
     PORT_CHECKER_PORT: String(apiPort),
-    PORT_CHECK_WORKER_METRICS_PORT: '0',
+    PORT_CHECKER_ADMIN_PORT: '0', // the admin listeners of the API and the worker, on free ports
     ...env,
   };
-  // On a pseudo-terminal (util-linux `script`), as at a person's terminal; Ctrl-C is then typed into it.
+  let command = ['pnpm', 'start'];
+  if (ownNamespaces) {
+    scratch = mkdtempSync(join(tmpdir(), 'pnpm-start-'));
+    writeFileSync(join(scratch, 'in-namespaces.sh'), IN_NAMESPACES);
+    execFileSync('mkdir', [join(scratch, 'redis-data')]);
+    Object.assign(fullEnv, { SCRATCH: scratch });
+    // As root the namespaces need no user namespace; otherwise one maps this user to root in it.
+    const user = process.getuid?.() === 0 ? [] : ['--user', '--map-root-user'];
+    command = ['unshare', ...user, '--net', '--mount', 'sh', join(scratch, 'in-namespaces.sh')];
+  }
+  // On a pseudo-terminal (util-linux \`script\`), as at a person's terminal; Ctrl-C is then typed into it.
   const child = terminal
-    ? spawn('script', ['--quiet', '--return', '--command', 'pnpm start', '/dev/null'], { cwd: repoPath(''), env: fullEnv })
-    : spawn('pnpm', ['start'], { cwd: repoPath(''), env: fullEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    ? spawn('script', ['--quiet', '--return', '--command', command.join(' '), '/dev/null'], { cwd: repoPath(''), env: fullEnv })
+    : spawn(command[0]!, command.slice(1), { cwd: repoPath(''), env: fullEnv, stdio: ['pipe', 'pipe', 'pipe'] });
   running = child;
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -58,17 +111,19 @@ async function pnpmStart(env: Record<string, string>, { terminal = false } = {})
       resolve();
     };
     child.stdout!.on('data', look);
+    child.stderr!.on('data', look);
     child.once('exit', () => reject(new Error(`pnpm start exited:\n${output.slice(-3000)}`)));
   });
-  return { child, output: () => plain(output), apiUrl: `http://127.0.0.1:${apiPort}`, redisPort: redisPort! };
+  return { child, output: () => plain(output), apiUrl: `http://127.0.0.1:${apiPort}` };
 }
 
-/** The processes `pnpm start` runs: redis-server, the API and the worker must all be among them. */
-function startedProcesses(child: ChildProcess): number[] {
+/** The processes `pnpm start` runs: the API and the worker, and a redis-server when it started one. */
+function startedProcesses(child: ChildProcess, { redisServer }: { redisServer: boolean }): number[] {
   const tree = descendants(child.pid!);
-  for (const name of ['redis-server', 'apps/api/dist/main.js', 'apps/worker/dist/main.js']) {
+  for (const name of ['apps/api/dist/main.js', 'apps/worker/dist/main.js']) {
     expect(tree.some(({ command }) => command.includes(name)), name).toBe(true);
   }
+  expect(tree.some(({ command }) => command.startsWith('redis-server')), 'redis-server').toBe(redisServer);
   startedPids = tree.map(({ pid }) => pid);
   return startedPids;
 }
@@ -80,9 +135,11 @@ function readmeCurls(): string[] {
 }
 
 describe('pnpm start', () => {
-  it('runs the README examples as written, logs JSON when piped, warns of a misspelled variable, and stops everything on SIGTERM', async () => {
-    const started = await pnpmStart({ PORT_CHECKER_ALLOW_LOCAL_IPS: 'true', PORT_CHECKER_RATE_LIMT_PORTS: '5' });
-    const pids = startedProcesses(started.child);
+  it('with REDIS_URL uses that Redis, says so, runs the README examples as written, logs JSON when piped, warns of a misspelled variable, and stops everything on SIGTERM, one line per app', async () => {
+    redis = await startRedisServer();
+    const started = await pnpmStart({ REDIS_URL: redis.url, PORT_CHECKER_ALLOW_LOCAL_IPS: 'true', PORT_CHECKER_RATE_LIMT_PORTS: '5' });
+    const pids = startedProcesses(started.child, { redisServer: false });
+    expect(linesOf(started.output())).toContain(`using Redis at ${redis.url} (REDIS_URL)`);
 
     const curls = readmeCurls();
     expect(curls.length).toBeGreaterThanOrEqual(2);
@@ -98,6 +155,10 @@ describe('pnpm start', () => {
         expect(JSON.parse(answer), curl).toMatchObject({ results: expect.any(Object), provider_ip: '127.0.0.1' });
       }
     }
+    // The checks went through the Redis named.
+    const client = new Redis(redis.url);
+    expect(await client.keys('bull:port-checks:*')).not.toHaveLength(0);
+    client.disconnect();
 
     const lines = started.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.filter((line) => line.msg === 'api listening')).toHaveLength(1);
@@ -111,19 +172,43 @@ describe('pnpm start', () => {
     started.child.kill('SIGTERM'); // to pnpm only, as a process manager or `kill` sends it
     await once(started.child, 'exit');
     await waitUntilGone(pids);
+    const after = linesOf(started.output());
+    expect(after.filter((line) => line === 'api stopped')).toHaveLength(1);
+    expect(after.filter((line) => line === 'worker stopped')).toHaveLength(1);
+    expect(started.output()).not.toContain('already stopping');
   });
 
-  it('logs readable lines on a terminal, also with PORT_CHECKER_DEBUG, and Ctrl-C stops the API, the worker and its Redis', async () => {
-    const started = await pnpmStart({ PORT_CHECKER_DEBUG: 'true' }, { terminal: true });
-    const pids = startedProcesses(started.child);
+  it('without REDIS_URL starts a redis-server of its own, never connects to a Redis it did not start, logs readable lines on a terminal, and Ctrl-C stops everything with one line each', async () => {
+    // REDIS_URL empty: unset, and wins over a REDIS_URL in a developer's .env.
+    const started = await pnpmStart({ REDIS_URL: '', PORT_CHECKER_DEBUG: 'true' }, { terminal: true, ownNamespaces: true });
+    const pids = startedProcesses(started.child, { redisServer: true });
 
     const text = started.output();
+    const [, port] = /started redis-server on 127\.0\.0\.1:(\d+) \(6390 is taken\), data in \.redis-data\//.exec(text) ?? [];
+    expect(port, text).toBeDefined();
+    expect(['6379', '6390']).not.toContain(port);
+    expect(text).not.toContain('using Redis at');
     expect(text).toMatch(/INFO.*\(port-checker-api\/\d+\).*: api listening/);
     expect(text).not.toMatch(/^\{"level"/m);
+    // Redis' banner and log lines go to its log file, not the terminal.
+    expect(text).not.toMatch(/Ready to accept connections|Redis version=|oO0OoO0OoO0Oo/);
 
     started.child.stdin!.write('\x03'); // Ctrl-C, typed on the terminal
     await once(started.child, 'exit');
     await waitUntilGone(pids);
-    expect(started.output()).toContain('Redis is now ready to exit');
+
+    const after = linesOf(started.output());
+    for (const stopped of ['api stopped', 'worker stopped', 'redis-server stopped']) {
+      expect(after.filter((line) => line === stopped), stopped).toHaveLength(1);
+    }
+    expect(after.indexOf('redis-server stopped')).toBeGreaterThan(Math.max(after.indexOf('api stopped'), after.indexOf('worker stopped')));
+    expect(started.output()).not.toContain('already stopping');
+    // The Redis servers it did not start saw not one connection from it (the one counted is the question).
+    expect(after).toContain("someone else's Redis on 6379: total_connections_received:1, keys:0");
+    expect(after).toContain("someone else's Redis on 6390: total_connections_received:1, keys:0");
+    const log = readFileSync(join(scratch!, 'redis-data', 'redis.log'), 'utf8');
+    expect(log).toContain(`Running mode=standalone, port=${port}.`);
+    expect(log).toContain('Redis is now ready to exit');
+    expect(existsSync(join(scratch!, 'redis-data', 'appendonlydir'))).toBe(true);
   });
 });

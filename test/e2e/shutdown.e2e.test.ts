@@ -168,7 +168,7 @@ describe('an API process', () => {
     processes.push(api);
     await api.waitForLine((line) => line.msg === 'api listening');
     await redis.stop();
-    await api.waitForLine((line) => line.msg === 'redis connection error');
+    await api.waitForLine((line) => line.msg === 'redis connection lost');
 
     const started = performance.now();
     api.child.kill('SIGTERM');

@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 import type { Redis } from 'ioredis';
 import ipaddr from 'ipaddr.js';
-import { AppError, RETRY_AFTER_SECONDS, type Budgets as BudgetSettings } from '@port-checker/shared';
+import { AppError, describeRedisError, RETRY_AFTER_SECONDS, type Budgets as BudgetSettings } from '@port-checker/shared';
 
 /** The limits a check can be refused by; named in 429 messages and in metrics. */
 export const LIMITS = ['client', 'client_network', 'client_in_flight', 'target', 'target_network'] as const;
@@ -158,8 +158,8 @@ export function createBudgets(redis: Redis, settings: BudgetSettings, keyPrefix:
     try {
       reply = await scripts.chargeBudgets(keys.length, ...keys, ports, window, inFlightCap, member, holdMs, ...counters.map((c) => c.points));
     } catch (cause) {
-      // Neither a 500 nor an unlimited pass.
-      throw new AppError('SERVICE_UNAVAILABLE', 'the rate limiter (Redis) is not reachable; try again shortly', {
+      // Neither a 500 nor an unlimited pass; and the real cause, a Redis out of memory, say.
+      throw new AppError('SERVICE_UNAVAILABLE', describeRedisError(cause, 'the rate limiter (Redis) is not reachable; try again shortly'), {
         cause,
         retryAfter: RETRY_AFTER_SECONDS,
       });

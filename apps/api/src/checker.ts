@@ -1,15 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import {
   AppError,
+  checkTimeline,
   RETRY_AFTER_SECONDS,
   PROBE_JOB_NAME,
   ProbeOutcome,
-  resultMarginMs,
   TLS_PROBE_JOB_NAME,
   TlsProbeOutcome,
   type ProbeJob,
   type ProbeSettings,
+  type Timeline,
   type TlsProbeJob,
 } from '@port-checker/shared';
 import { OverloadGuard, type OverloadLimits } from './overload-guard.js';
@@ -21,9 +21,9 @@ import type { Finished, ProbeQueue, WantedProbe } from './probe-queue.js';
  */
 export interface Checker {
   /** Probes `ports` of `host`; one outcome per port, or an AppError. */
-  check(host: string, ports: readonly number[], options?: CheckOptions): Promise<Map<number, ProbeOutcome>>;
+  check(host: string, ports: readonly number[], options: CheckOptions): Promise<Map<number, ProbeOutcome>>;
   /** One TLS handshake with `host:port`; its outcome, or an AppError. */
-  checkTls(host: string, port: number, options?: TlsCheckOptions): Promise<TlsProbeOutcome>;
+  checkTls(host: string, port: number, options: TlsCheckOptions): Promise<TlsProbeOutcome>;
   /** True once `drain` has been called. */
   readonly draining: boolean;
   /** Refuses new checks (SERVICE_UNAVAILABLE) and resolves when those in flight have ended. */
@@ -35,13 +35,13 @@ export interface CheckOptions {
   /** Token every open port must send back to count as verified. */
   challenge?: string | undefined;
   /** The HTTP request's id: its jobs' ids start with it, so one grep finds a check's whole story. */
-  requestId?: string;
+  requestId: string;
 }
 
 export interface TlsCheckOptions {
   /** Must be among the certificate's IP subject alternative names. */
   expectedIp?: string | undefined;
-  requestId?: string;
+  requestId: string;
 }
 
 export interface CheckerOptions {
@@ -53,12 +53,10 @@ export interface CheckerOptions {
 
 export function createChecker({ probes, probe, deadlineMs, overload }: CheckerOptions): Checker {
   const guard = new OverloadGuard(() => probes.countBacklog(), overload);
-  // Each probe ends early enough for its result to be back by the check's deadline.
-  const margin = resultMarginMs(deadlineMs);
   let draining = false;
 
-  /** Runs a check of `jobs` probes if this process may take it on now. */
-  async function admitted<T>(jobs: number, run: (deadline: number) => Promise<T>): Promise<T> {
+  /** Runs a check of `jobs` probes if this process may take it on now; its timeline starts then. */
+  async function admitted<T>(jobs: number, run: (timeline: Timeline) => Promise<T>): Promise<T> {
     if (draining) {
       throw new AppError('SERVICE_UNAVAILABLE', 'this checker is shutting down; ask another or try again shortly', {
         retryAfter: RETRY_AFTER_SECONDS,
@@ -66,7 +64,7 @@ export function createChecker({ probes, probe, deadlineMs, overload }: CheckerOp
     }
     const release = guard.admit(jobs);
     try {
-      return await run(Date.now() + deadlineMs);
+      return await run(checkTimeline(deadlineMs));
     } finally {
       release();
     }
@@ -82,24 +80,24 @@ export function createChecker({ probes, probe, deadlineMs, overload }: CheckerOp
       await guard.whenIdle();
     },
 
-    check(host, ports, { challenge, requestId = randomUUID() } = {}) {
-      return admitted(ports.length, async (deadline) => {
+    check(host, ports, { challenge, requestId }) {
+      return admitted(ports.length, async (timeline) => {
         const wanted = ports.map((port): WantedProbe => {
-          const data: ProbeJob = { host, port, deadline: deadline - margin, ...probe, ...(challenge !== undefined && { challenge }) };
+          const data: ProbeJob = { host, port, deadline: timeline.probesEndBy, ...probe, ...(challenge !== undefined && { challenge }) };
           // A challenged probe answers for its own token only: it is never shared with another check's.
           const key = challenge === undefined ? `${host} ${port}` : `${host} ${port} ${challenge}`;
           return { key, name: PROBE_JOB_NAME, data, jobId: `${requestId}-${port}` };
         });
-        const finished = await probes.run(wanted, deadline);
+        const finished = await probes.run(wanted, timeline);
         return new Map(finished.map((result, index) => [ports[index]!, outcomeOf(result, ProbeOutcome)]));
       });
     },
 
-    checkTls(host, port, { expectedIp, requestId = randomUUID() } = {}) {
-      return admitted(1, async (deadline) => {
-        const data: TlsProbeJob = { host, port, ...(expectedIp !== undefined && { expectedIp }), timeoutMs: probe.timeoutMs, deadline: deadline - margin };
+    checkTls(host, port, { expectedIp, requestId }) {
+      return admitted(1, async (timeline) => {
+        const data: TlsProbeJob = { host, port, ...(expectedIp !== undefined && { expectedIp }), timeoutMs: probe.timeoutMs, deadline: timeline.probesEndBy };
         const key = `tls ${host} ${port} ${expectedIp ?? ''}`;
-        const [result] = await probes.run([{ key, name: TLS_PROBE_JOB_NAME, data, jobId: `${requestId}-tls-${port}` }], deadline);
+        const [result] = await probes.run([{ key, name: TLS_PROBE_JOB_NAME, data, jobId: `${requestId}-tls-${port}` }], timeline);
         return outcomeOf(result, TlsProbeOutcome);
       });
     },

@@ -1,4 +1,4 @@
-import { closeOnSignals, createLogger, loadConfigOrExit, warnUnknownVariables } from '@port-checker/shared';
+import { closeOnSignals, shutdownTimeoutMs, createLogger, loadConfigOrExit, warnUnknownVariables } from '@port-checker/shared';
 import { startApi } from './server.js';
 
 const config = loadConfigOrExit();
@@ -8,4 +8,4 @@ const api = await startApi(config, logger);
 logger.info({ url: api.url, metricsUrl: api.metricsUrl, queue: config.queueName }, 'api listening');
 
 // In-flight checks end by their deadline; the timer ends a shutdown that would not.
-closeOnSignals({ logger, close: api.close, timeoutMs: config.deadlineMs + 5000 });
+closeOnSignals({ logger, close: api.close, timeoutMs: shutdownTimeoutMs(config.deadlineMs) });

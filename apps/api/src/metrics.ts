@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import { createMetrics, PortState, type Logger } from '@port-checker/shared';
+import { countRedisConnectionErrors, createMetrics, PortState, type Logger, type RedisWatch } from '@port-checker/shared';
 import { LIMITS, type LimitName } from './budgets.js';
 import { JOB_STATES, type ProbeQueue } from './probe-queue.js';
 import { CHECK_KINDS, type CheckRecord, type Outcome } from './request-record.js';
@@ -30,7 +30,7 @@ export interface ApiMetrics {
  * The API's metrics. Labels are route templates, methods, statuses, states and error codes:
  * never an address or a port number, which would make a series per target.
  */
-export function createApiMetrics(probes: ProbeQueue, logger: Logger): ApiMetrics {
+export function createApiMetrics(probes: ProbeQueue, logger: Logger, redisWatch?: RedisWatch): ApiMetrics {
   const { registry, counter, histogram } = createMetrics();
   const registers = [registry];
   const http = ['route', 'method', 'status'] as const;
@@ -104,6 +104,16 @@ export function createApiMetrics(probes: ProbeQueue, logger: Logger): ApiMetrics
       this.set(await probes.countWorkers().then(() => 1, () => 0));
     },
   });
+  // A Redis at maxmemory (noeviction) answers reads, so port_checker_redis_up stays 1, yet every check gets a 503.
+  new Gauge({
+    name: 'port_checker_redis_writable',
+    help: '1 when Redis took a small write at the scrape (at most once a second), 0 when it refused it (out of memory, read-only) or did not answer',
+    registers,
+    async collect() {
+      this.set(await probes.checkWritable().then(() => 1, () => 0));
+    },
+  });
+  if (redisWatch) countRedisConnectionErrors(registry, redisWatch);
 
   function observe({ route, method, status, seconds, kind, outcome, check, rateLimitedBy }: RequestObservation): void {
     const labels = { route, method, status };

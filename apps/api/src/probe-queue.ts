@@ -2,13 +2,16 @@ import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   AppError,
+  describeRedisError,
+  isRedisConnectionError,
   patientConnection,
   probeJobOptions,
-  resultMarginMs,
   RETRY_AFTER_SECONDS,
   type Logger,
   type ProbeJob,
   type ProbeOutcome,
+  type Timeline,
+  type RedisWatch,
   type TlsProbeJob,
   type TlsProbeOutcome,
 } from '@port-checker/shared';
@@ -40,6 +43,8 @@ export interface ProbeQueueOptions {
   deadlineMs: number;
   eventsMaxLen: number;
   logger: Logger;
+  /** Logs the events connection's outages, with the other connections of the process. */
+  redisWatch: RedisWatch;
 }
 
 interface InFlight {
@@ -63,7 +68,7 @@ export class ProbeQueue {
   private readonly jobIdByKey = new Map<string, string>();
 
   /** Opens the queue and starts reading its events from the stream's current end. */
-  static async open({ redis, redisUrl, queueName, deadlineMs, eventsMaxLen, logger }: ProbeQueueOptions): Promise<ProbeQueue> {
+  static async open({ redis, redisUrl, queueName, deadlineMs, eventsMaxLen, logger, redisWatch }: ProbeQueueOptions): Promise<ProbeQueue> {
     const queue = new Queue<ProbeData, ProbeResult>(queueName, {
       connection: redis,
       streams: { events: { maxLen: eventsMaxLen } },
@@ -75,10 +80,14 @@ export class ProbeQueue {
     const [last] = await redis.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1);
     const events = new QueueEvents(queueName, { connection: patientConnection(redisUrl), lastEventId: last?.[0] ?? '0-0' });
     // Without listeners BullMQ prints these to stderr. The queue's client is `redis`, whose
-    // errors its owner already logs; the events connection is this module's own.
+    // outages its owner's watch logs; the events connection is this module's own: watched too,
+    // its connection errors are logged there, once an outage, and only the others here.
     queue.on('error', () => {});
-    events.on('error', (err) => logger.warn({ err: { message: err.message } }, 'queue events connection error'));
+    events.on('error', (err) => {
+      if (!isRedisConnectionError(err)) logger.warn({ reason: err.message }, 'queue events error');
+    });
     await events.waitUntilReady();
+    redisWatch.watch(await events.getBackend().client, 'queue events');
     return new ProbeQueue(queue, redis, events);
   }
 
@@ -102,13 +111,13 @@ export class ProbeQueue {
 
   /**
    * Adds the probes' jobs (those not already in flight from this process) and waits until every
-   * one has finished, one has failed, or `deadline` (epoch ms) passes; returns what finished, in
+   * one has finished, one has failed, or the check's answer is due; returns what finished, in
    * the order asked (undefined where nothing did). Waiters are registered before the jobs are
-   * added, so a completion that arrives first is not missed. Shortly before the deadline, results
+   * added, so a completion that arrives first is not missed. At the timeline's `lookUpAt`, results
    * still missing are read from the jobs themselves, in case their completion events were lost.
    * Throws SERVICE_UNAVAILABLE when the jobs cannot be added.
    */
-  async run(probes: readonly WantedProbe[], deadline: number): Promise<Array<Finished | undefined>> {
+  async run(probes: readonly WantedProbe[], { lookUpAt, answerBy }: Timeline): Promise<Array<Finished | undefined>> {
     const finished = new Map<string, Finished>();
     let failed = false;
     let resolve!: () => void;
@@ -137,12 +146,10 @@ export class ProbeQueue {
 
     try {
       if (toAdd.length > 0) await this.add(toAdd);
-      // After the probes have ended (`resultMarginMs` before the deadline), with time left for one round trip.
-      const lookUpAt = deadline - resultMarginMs(deadline - Date.now()) / 2;
       await settledOr(settled, lookUpAt);
       if (waiting()) {
         await this.lookUpMissing(ids.filter((id) => !finished.has(id)));
-        if (waiting()) await settledOr(settled, deadline);
+        if (waiting()) await settledOr(settled, answerBy);
       }
       return ids.map((id) => finished.get(id));
     } finally {
@@ -158,6 +165,15 @@ export class ProbeQueue {
 
   /** Jobs waiting, being probed and delayed; read at most once a second. */
   readonly countJobs = cached(async () => (await this.queue.getJobCounts(...JOB_STATES)) as JobCounts);
+
+  /**
+   * Rejects when Redis refuses writes (maxmemory reached under `noeviction`: every job add and
+   * rate-limit charge then fails with OOM, while reads, and so the counts above, still work). A
+   * small key of the queue's, expiring at once, written at most once a second.
+   */
+  readonly checkWritable = cached(async () => {
+    await this.redis.set(this.queue.toKey('write-check'), '1', 'PX', 1000);
+  });
 
   /** Jobs no worker has taken yet: what the overload guard watches. */
   async countBacklog(): Promise<number> {
@@ -180,7 +196,7 @@ export class ProbeQueue {
     } catch (cause) {
       // Checks that joined these jobs meanwhile learn at once that they will never run.
       for (const { jobId } of probes) this.settle(jobId, { ok: false, reason: 'the job could not be enqueued' });
-      throw new AppError('SERVICE_UNAVAILABLE', 'the job queue (Redis) is not reachable; try again shortly', {
+      throw new AppError('SERVICE_UNAVAILABLE', describeRedisError(cause, 'the job queue (Redis) is not reachable; try again shortly'), {
         cause,
         retryAfter: RETRY_AFTER_SECONDS,
       });

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AppError, RETRY_AFTER_SECONDS } from '@port-checker/shared';
+import { AppError, redisRefusal, RETRY_AFTER_SECONDS } from '@port-checker/shared';
 import type { Checker } from './checker.js';
 import type { ProbeQueue } from './probe-queue.js';
 
@@ -11,7 +11,8 @@ export const ReadyResponse = z.object({
 export type ReadyResponse = z.infer<typeof ReadyResponse>;
 
 /**
- * GET /ready: 200 when this API can answer checks, that is Redis answers and at least one
+ * GET /ready: 200 when this API can answer checks, that is Redis answers, takes writes (a Redis
+ * at maxmemory still answers reads, yet refuses every job and rate-limit charge) and at least one
  * worker (in any process) is connected to the queue; otherwise a 503 saying which is missing.
  * /health, by contrast, only says that the process runs.
  */
@@ -26,6 +27,11 @@ export function readinessRouter(checker: Checker, probes: ProbeQueue, queueName:
       workers = await probes.countWorkers();
     } catch (cause) {
       throw new AppError('SERVICE_UNAVAILABLE', 'Redis does not answer', { cause, retryAfter: RETRY_AFTER_SECONDS });
+    }
+    try {
+      await probes.checkWritable();
+    } catch (cause) {
+      throw new AppError('SERVICE_UNAVAILABLE', redisRefusal(cause) ?? 'Redis does not answer', { cause, retryAfter: RETRY_AFTER_SECONDS });
     }
     if (workers === 0) {
       throw new AppError('NOT_READY', `Redis answers, but no worker is connected to the queue "${queueName}"`);

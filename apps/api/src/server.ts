@@ -2,7 +2,15 @@ import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { failFastOptions, idempotent, runShutdownSteps, startAdminServer, type Config, type Logger } from '@port-checker/shared';
+import {
+  failFastOptions,
+  idempotent,
+  runShutdownSteps,
+  startAdminServer,
+  watchRedisConnections,
+  type Config,
+  type Logger,
+} from '@port-checker/shared';
 import { createApp } from './app.js';
 import { createApiMetrics, type ApiMetrics } from './metrics.js';
 import { createChecker, type Checker } from './checker.js';
@@ -28,13 +36,18 @@ export interface RunningApi {
 /** Wires config → Redis → checker → app → listen. `main` adds signals; tests call it directly. */
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   const redis = new Redis(config.redisUrl, failFastOptions);
-  redis.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
   // Redis may come up after the API (a host booting, a compose file without healthchecks): wait
   // for it, logging each failed try, rather than crash into a restart loop.
+  const startupError = (err: Error): void => logger.warn({ reason: err.message }, 'redis connection error');
+  redis.on('error', startupError);
   if (redis.status !== 'ready') {
     logger.info('waiting for Redis');
     await new Promise((resolve) => redis.once('ready', resolve));
   }
+  // From then on an outage is logged once, not once per reconnect attempt (see watchRedisConnections).
+  const redisWatch = watchRedisConnections(logger);
+  redisWatch.watch(redis, 'commands');
+  redis.off('error', startupError);
 
   const probes = await ProbeQueue.open({
     redis,
@@ -43,9 +56,10 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     deadlineMs: config.deadlineMs,
     eventsMaxLen: config.eventsMaxLen,
     logger,
+    redisWatch,
   });
   const checker = createChecker({ probes, probe: config.probe, deadlineMs: config.deadlineMs, overload: config.overload });
-  const metrics = createApiMetrics(probes, logger);
+  const metrics = createApiMetrics(probes, logger, redisWatch);
   const app = createApp({
     checker,
     probes,

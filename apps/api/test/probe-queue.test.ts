@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, inject } from 'vitest';
-import { loadConfig, PROBE_JOB_NAME, type ProbeJob } from '@port-checker/shared';
+import { checkTimeline, loadConfig, PROBE_JOB_NAME, type ProbeJob } from '@port-checker/shared';
 import { startProbeWorker } from '../../worker/src/probe.worker.js';
 import { captureLogs } from '../../../test/support/log-capture.js';
 import { openPorts } from '../../../test/support/listeners.js';
@@ -28,19 +28,20 @@ describe('ProbeQueue', () => {
     const probes = new ProbeQueue(queue, redis, deaf);
 
     const started = Date.now();
-    const deadline = started + 4000;
+    const timeline = checkTimeline(4000, started);
     const wanted = open.ports.map((port) => {
-      const data: ProbeJob = { host: '127.0.0.1', port, deadline, ...config.probe };
+      const data: ProbeJob = { host: '127.0.0.1', port, deadline: timeline.probesEndBy, ...config.probe };
       return { key: String(port), name: PROBE_JOB_NAME, data, jobId: `${randomUUID()}-${port}` };
     });
-    const finished = await probes.run(wanted, deadline);
+    const finished = await probes.run(wanted, timeline);
     const elapsed = Date.now() - started;
 
     expect(finished).toEqual([
       { ok: true, outcome: expect.objectContaining({ state: 'open', attempts: 1 }) },
       { ok: true, outcome: expect.objectContaining({ state: 'open', attempts: 1 }) },
     ]);
-    // Read from the jobs a little before the deadline, so the answer is still on time.
+    // Read from the jobs at the timeline's look-up, before the answer is due.
+    expect(elapsed).toBeGreaterThanOrEqual(timeline.lookUpAt - started);
     expect(elapsed).toBeLessThan(4000);
     expect(probes.pending).toBe(0);
   });

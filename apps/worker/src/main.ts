@@ -1,4 +1,4 @@
-import { closeOnSignals, createLogger, loadConfigOrExit, warnUnknownVariables } from '@port-checker/shared';
+import { closeOnSignals, shutdownTimeoutMs, createLogger, loadConfigOrExit, warnUnknownVariables } from '@port-checker/shared';
 import { startWorkerService } from './service.js';
 
 const config = loadConfigOrExit();
@@ -12,4 +12,4 @@ logger.info(
 
 // A probe never outlives its job's deadline; the timer ends a close that would hang anyway
 // (Redis gone, for one).
-closeOnSignals({ logger, close: running.close, timeoutMs: config.deadlineMs + 5000 });
+closeOnSignals({ logger, close: running.close, timeoutMs: shutdownTimeoutMs(config.deadlineMs) });

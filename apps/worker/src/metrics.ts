@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import { createMetrics, PortState } from '@port-checker/shared';
+import { countRedisConnectionErrors, createMetrics, PortState, type RedisWatch } from '@port-checker/shared';
 import { CLAMPED_SETTINGS } from './job-limits.js';
 import { DROP_REASONS, type ProbeHooks } from './probe.processor.js';
 
@@ -10,8 +10,9 @@ export interface WorkerMetrics {
 }
 
 /** One worker's metrics; labels are states and reasons, never an address or a port number. */
-export function createWorkerMetrics(): WorkerMetrics {
+export function createWorkerMetrics(redisWatch?: RedisWatch): WorkerMetrics {
   const { registry, counter, histogram } = createMetrics();
+  if (redisWatch) countRedisConnectionErrors(registry, redisWatch);
   const probes = counter('port_checker_probes_total', 'Probes finished, by final state', ['state']);
   const attempts = counter(
     'port_checker_probe_attempts_total',

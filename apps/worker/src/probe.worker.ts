@@ -1,6 +1,6 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { patientConnection, type Config, type Logger } from '@port-checker/shared';
+import { isRedisConnectionError, patientConnection, watchRedisConnections, type Config, type Logger, type RedisWatch } from '@port-checker/shared';
 import { createProbeProcessor, type ProbeHooks } from './probe.processor.js';
 import { createTargetGuard } from './target-guard.js';
 
@@ -24,17 +24,25 @@ export const STALLED_JOB_SETTINGS = { lockDuration: 5000, stalledInterval: 2000,
  */
 export const WORKERS_PER_PROCESS = 4;
 
-/** Starts the process's BullMQ Workers on one shared connection; `close` closes them and it. */
-export function startProbeWorkers(config: Config, logger: Logger, hooks: ProbeHooks = {}): { workers: Worker[]; close(): Promise<void> } {
+/**
+ * Starts the process's BullMQ Workers on one shared connection; `close` closes them and it. The
+ * watch logs that connection's outages, once each (see watchRedisConnections).
+ */
+export function startProbeWorkers(
+  config: Config,
+  logger: Logger,
+  hooks: ProbeHooks = {},
+  redisWatch: RedisWatch = watchRedisConnections(logger),
+): { workers: Worker[]; close(): Promise<void> } {
   // ioredis takes the URL as its own argument: in the options it would be ignored, and the
   // connection would go to 127.0.0.1:6379.
   const { url: _url, ...options } = patientConnection(config.redisUrl);
   const connection = new Redis(config.redisUrl, options);
-  connection.on('error', () => {}); // each Worker logs its connection's errors
+  redisWatch.watch(connection, 'commands');
   // Concurrency bounds the probes the process holds at once, so it is split between them.
   const concurrency = Math.ceil(config.workerConcurrency / WORKERS_PER_PROCESS);
   const workers = Array.from({ length: WORKERS_PER_PROCESS }, () =>
-    startProbeWorker({ ...config, workerConcurrency: concurrency }, logger, hooks, connection),
+    startProbeWorker({ ...config, workerConcurrency: concurrency }, logger, hooks, connection, redisWatch),
   );
   return {
     workers,
@@ -45,8 +53,17 @@ export function startProbeWorkers(config: Config, logger: Logger, hooks: ProbeHo
   };
 }
 
-/** Starts one BullMQ worker that takes probe jobs from the configured queue. */
-export function startProbeWorker(config: Config, logger: Logger, hooks: ProbeHooks = {}, connection?: Redis): Worker {
+/**
+ * Starts one BullMQ worker that takes probe jobs from the configured queue. Without a `connection`
+ * of the caller's (which the caller watches), it watches the one BullMQ makes, once connected.
+ */
+export function startProbeWorker(
+  config: Config,
+  logger: Logger,
+  hooks: ProbeHooks = {},
+  connection?: Redis,
+  redisWatch: RedisWatch = watchRedisConnections(logger),
+): Worker {
   const processor = createProbeProcessor({
     checkTarget: createTargetGuard(config),
     limits: { probe: config.probe, deadlineMs: config.deadlineMs },
@@ -59,7 +76,14 @@ export function startProbeWorker(config: Config, logger: Logger, hooks: ProbeHoo
     concurrency: config.workerConcurrency,
     ...STALLED_JOB_SETTINGS,
   });
-  worker.on('error', (err) => logger.error({ err }, 'worker error'));
+  // BullMQ repeats here every error of its connections (the shared one once per Worker), at each
+  // reconnect attempt: the watch logs an outage once; anything else is worth its stack.
+  worker.on('error', (err) => {
+    if (!isRedisConnectionError(err)) logger.error({ err }, 'worker error');
+  });
+  if (!connection) {
+    worker.getBackend().client.then((client) => redisWatch.watch(client, 'commands'), () => {});
+  }
   worker.on('failed', (job, err) => {
     logger.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, reason: err.message }, 'probe job failed');
   });

@@ -1,5 +1,5 @@
 import type { Worker } from 'bullmq';
-import { idempotent, runShutdownSteps, startAdminServer, type Config, type Logger } from '@port-checker/shared';
+import { idempotent, runShutdownSteps, startAdminServer, watchRedisConnections, type Config, type Logger } from '@port-checker/shared';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { combineHooks, type ProbeHooks } from './probe.processor.js';
 import { startProbeWorkers } from './probe.worker.js';
@@ -16,10 +16,12 @@ export interface RunningWorker {
 
 /** Wires config → metrics → BullMQ worker → metrics server. `main` adds signals; tests call it directly. */
 export async function startWorkerService(config: Config, logger: Logger, hooks: ProbeHooks = {}): Promise<RunningWorker> {
-  const metrics = createWorkerMetrics();
+  // Logs the process's Redis outages once each, and counts the errors between for the metrics.
+  const redisWatch = watchRedisConnections(logger);
+  const metrics = createWorkerMetrics(redisWatch);
   // Listen first: a metrics port already taken then fails the start before any job is taken.
   const adminServer = await startAdminServer(metrics.registry, config.admin.host, config.admin.workerPort);
-  const probeWorkers = startProbeWorkers(config, logger, combineHooks(metrics.hooks, hooks));
+  const probeWorkers = startProbeWorkers(config, logger, combineHooks(metrics.hooks, hooks), redisWatch);
   return {
     workers: probeWorkers.workers,
     metrics,

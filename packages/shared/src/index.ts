@@ -2,6 +2,7 @@
 export * from '@port-checker/client/contract';
 export * from './check-tls.schema.js';
 export * from './config.js';
+export * from './deadline.js';
 export * from './errors.js';
 export * from './logger.js';
 export * from './metrics.js';
@@ -9,5 +10,6 @@ export * from './probe-job.js';
 export * from './shutdown.js';
 export * from './target-policy.js';
 export * from './redis-connection.js';
+export * from './redis-health.js';
 export * from './admin-server.js';
 export * from './unknown-variables.js';

@@ -1,6 +1,7 @@
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
 import { Challenge, Port, PortState } from '@port-checker/client/contract';
+import { keepFinishedSeconds } from './deadline.js';
 import { parseIpLiteral } from './target-policy.js';
 
 /**
@@ -11,17 +12,8 @@ import { parseIpLiteral } from './target-policy.js';
 export const PROBE_JOB_NAME = 'probe';
 export const TLS_PROBE_JOB_NAME = 'tls-probe';
 
-/**
- * How long before the request's deadline a probe ends, so that its result travels back (worker →
- * Redis → the API's event stream) in time: 500 ms, well above that trip's time under load (tens
- * of ms), or a quarter of a deadline shorter than 2 s.
- */
-export function resultMarginMs(deadlineMs: number): number {
-  return Math.min(500, deadlineMs / 4);
-}
-
 const IpLiteral = z.string().refine((host) => parseIpLiteral(host) === host, 'must be a canonical IP literal');
-/** Epoch milliseconds by which the probe must have ended: the request's deadline less `resultMarginMs`. */
+/** Epoch milliseconds by which the probe must have ended: its check's `probesEndBy` (deadline.ts). */
 const Deadline = z.number().int().positive();
 
 export const ProbeJob = z.object({
@@ -76,7 +68,7 @@ export const FINISHED_JOBS_KEPT = 50_000;
  * deadline), then removed, so Redis does not grow with traffic.
  */
 export function probeJobOptions(deadlineMs: number) {
-  const keep = { age: Math.ceil(deadlineMs / 1000) + 10, count: FINISHED_JOBS_KEPT };
+  const keep = { age: keepFinishedSeconds(deadlineMs), count: FINISHED_JOBS_KEPT };
   return {
     // A closed or filtered port is a result, not a failure: BullMQ's own attempts only cover
     // unexpected errors, such as a worker dying mid-probe.
