@@ -5,9 +5,9 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { DURATION_BUCKETS, loadConfig, type Logger } from '@port-checker/shared';
-import { createApiMetrics } from '../../apps/api/src/metrics.js';
-import type { ProbeQueue } from '../../apps/api/src/probe-queue.js';
-import type { CheckRecord } from '../../apps/api/src/request-record.js';
+import { createApiMetrics } from '../../apps/api/src/observe/metrics.js';
+import type { ProbeQueue } from '../../apps/api/src/queue/probe-queue.js';
+import type { CheckSummary } from '../../apps/api/src/observe/request-record.js';
 import { parseMetrics } from '../support/metrics.js';
 import { readYaml, repoPath } from '../support/repo.js';
 
@@ -140,7 +140,7 @@ describe('deploy/prometheus/alerts.yml', () => {
 describe('the check-duration buckets that the alerts and their tests name', () => {
   // The histogram as the API exposes it, after one check.
   const metrics = createApiMetrics({} as ProbeQueue, { debug: () => undefined } as unknown as Logger);
-  const check = { kind: 'ports', target: '127.0.0.1', ports: 1 } satisfies CheckRecord;
+  const check = { target: '127.0.0.1', ports: 1 } satisfies CheckSummary;
   metrics.observe({ route: '/check-ports', method: 'POST', status: '200', seconds: 5.02, kind: 'ports', outcome: 'ok', check });
   const exposedBuckets = async (): Promise<string[]> =>
     parseMetrics(await metrics.registry.getSingleMetricAsString('port_checker_check_duration_seconds'))

@@ -93,7 +93,7 @@ describe('what the images carry: the build stage\'s pnpm deploy output', () => {
 
   // What each app reads at run time besides its node_modules: the API serves the page from public/.
   const needs: Record<string, string[]> = {
-    api: ['package.json', 'dist/main.js', 'public/index.html', ...readdirSync(repoPath('apps/api/public')).map((file) => `public/${file}`)],
+    api: ['package.json', 'dist/main.js', 'public/index.html', ...['public', 'lua'].flatMap((dir) => readdirSync(repoPath(`apps/api/${dir}`)).map((file) => `${dir}/${file}`))],
     worker: ['package.json', 'dist/main.js'],
   };
 
@@ -104,7 +104,8 @@ describe('what the images carry: the build stage\'s pnpm deploy output', () => {
     await pnpmDeploy(name as 'api' | 'worker', dir);
     for (const file of needs[name]!) expect(existsSync(join(dir, file)), file).toBe(true);
     expect(existsSync(join(dir, 'node_modules/@port-checker/shared/package.json'))).toBe(true);
-    expect(readdirSync(join(dir, 'dist')).every((file) => file.endsWith('.js'))).toBe(true);
+    const built = readdirSync(join(dir, 'dist'), { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+    expect(built.filter((entry) => !entry.name.endsWith('.js')).map((entry) => entry.name)).toEqual([]);
     const top = readdirSync(dir);
     expect(top.filter((file) => ['src', 'test', 'tsconfig.json', 'tsconfig.public.json'].includes(file) || file.endsWith('.tsbuildinfo'))).toEqual([]);
     // The workspace packages it depends on: built JavaScript too, no sources, tests or tsconfig.

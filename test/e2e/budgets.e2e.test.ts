@@ -63,6 +63,7 @@ describe('the per-client budget', () => {
     expect(eleventh.body.detail).toEqual({
       code: 'RATE_LIMITED',
       message: expect.stringMatching(/^per-client limit: 127\.0\.0\.1 may have 10 ports checked per 60 s and 0 are left, fewer than the 1 asked for; retry in \d+ s$/),
+      limit: 'client',
     });
   });
 
@@ -146,6 +147,7 @@ describe('the per-client budget', () => {
     expect(answers[1]!.body.detail.message).toMatch(/^per-client limit: 2001:db8:0:1::\/64 /);
     expect(answers[3]!.body.detail.message).toMatch(/^per-network limit of clients: 2001:db8::\/56 may have 4 ports/);
     expect(answers[6]!.body.detail.message).toMatch(/^per-network limit of clients: 2001:db8::\/48 may have 8 ports/);
+    expect(answers.map((answer) => answer.body.detail?.limit)).toEqual([undefined, 'client', undefined, 'client_network', undefined, undefined, 'client_network']);
   });
 });
 
@@ -166,6 +168,7 @@ describe('the cap on ports in flight per client', () => {
       expect(refused.body.detail.message).toMatch(
         /^per-client limit on ports in flight: 127\.0\.0\.1 may have 2 ports being checked at once and 0 are left, fewer than the 1 asked for; retry in \d+ s$/,
       );
+      expect(refused.body.detail.limit).toBe('client_in_flight');
       expect(rateLimitHeaders(refused)).toMatchObject({ limit: '2', remaining: '0' });
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect((await held).status).toBe(200);
@@ -195,6 +198,7 @@ describe('the per-target budgets', () => {
     expect(tooMany.body.detail).toEqual({
       code: 'RATE_LIMITED',
       message: expect.stringMatching(/^per-target limit: 127\.0\.0\.2 may be probed on 10 ports per 60 s and 4 are left, fewer than the 5 asked for; retry in \d+ s$/),
+      limit: 'target',
     });
     expect(rateLimitHeaders(tooMany)).toMatchObject({ limit: '10', remaining: '4' });
     expect(Number(tooMany.headers.get('retry-after'))).toBeGreaterThan(0);

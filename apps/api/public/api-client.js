@@ -24,18 +24,21 @@ const TITLES = /** @type {Record<string, string>} */ ({
   OFFLINE: 'The checker could not be reached: is this device online?',
 });
 
-/** Which limit refused, as its message begins (README's errors table), in words. */
-const LIMITS = /** @type {Array<[RegExp, string]>} */ ([
-  [/^per-(client|network)/, 'This checker limits how many checks one address may ask for in a while.'],
-  [/^per-target/, 'This checker limits how often one address may be probed in a while, whoever asks.'],
-]);
+/** Each budget a 429 names in `detail.limit`, in words. */
+const LIMITS = /** @type {Record<string, string>} */ ({
+  client: 'This checker limits how many checks one address may ask for in a while.',
+  client_network: 'This checker limits how many checks one network may ask for in a while.',
+  client_in_flight: 'This checker limits how many ports one address may have checked at once.',
+  target: 'This checker limits how often one address may be probed in a while, whoever asks.',
+  target_network: 'This checker limits how often one network may be probed in a while, whoever asks.',
+});
 
 /**
- * A 429's limit in words, from the start of its message; undefined for a message not known here.
- * @param {string} message
+ * A 429's limit in words, from its `detail.limit`; undefined for a limit not known here.
+ * @param {unknown} limit
  */
-export function limitInWords(message) {
-  return LIMITS.find(([pattern]) => pattern.test(message))?.[1];
+export function limitInWords(limit) {
+  return typeof limit === 'string' ? LIMITS[limit] : undefined;
 }
 
 /** @returns {Promise<{ ok: true, whoami: Whoami } | { ok: false, failure: Failure }>} */
@@ -85,7 +88,7 @@ async function toFailure(response) {
   const code = typeof body?.detail?.code === 'string' ? body.detail.code : `HTTP_${response.status}`;
   const message = typeof body?.detail?.message === 'string' ? body.detail.message : '';
   const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
-  const limit = code === 'RATE_LIMITED' ? limitInWords(message) : undefined;
+  const limit = code === 'RATE_LIMITED' ? limitInWords(body?.detail?.limit) : undefined;
   const title = TITLES[code] ?? `The checker answered with an error (HTTP ${response.status}).`;
   return {
     code,

@@ -1,22 +1,22 @@
 import cors from 'cors';
 import express, { type Express } from 'express';
 import type { Logger, SecuritySettings } from '@port-checker/shared';
-import { requireApiToken } from './api-token.js';
-import type { Budgets } from './budgets.js';
-import { CHECK_PORTS_PATH, checkPorts } from './check-ports.route.js';
-import type { CheckRequestPolicy } from './check-request.js';
-import { CHECK_TLS_PATH, checkTls } from './check-tls.route.js';
-import { docsRouter } from './docs.route.js';
-import { errorHandler, notFound } from './error-handler.js';
-import { homeRouter } from './home.route.js';
-import { jsonBody } from './json-body.js';
-import type { ApiMetrics } from './metrics.js';
-import type { Checker } from './checker.js';
-import type { ProbeQueue } from './probe-queue.js';
-import { readinessRouter } from './readiness.route.js';
-import { securityHeaders } from './security-headers.js';
-import { observeRequests } from './request-observer.js';
-import { whoamiRouter } from './whoami.route.js';
+import { requireApiToken } from './http/api-token.js';
+import type { Budgets } from './budgets/budgets.js';
+import { CHECK_PORTS_PATH, checkPorts } from './http/check-ports.route.js';
+import type { CheckRequestPolicy } from './checks/check-request.js';
+import { CHECK_TLS_PATH, checkTls } from './http/check-tls.route.js';
+import { docsRouter } from './http/docs.route.js';
+import { errorHandler, notFound } from './http/error-handler.js';
+import { homeRouter } from './http/home.route.js';
+import { jsonBody } from './http/json-body.js';
+import type { ApiMetrics } from './observe/metrics.js';
+import type { Checker } from './checks/checker.js';
+import type { ProbeQueue } from './queue/probe-queue.js';
+import { readinessRouter } from './http/readiness.route.js';
+import { securityHeaders } from './http/security-headers.js';
+import { asCheck, observeRequests } from './observe/request-observer.js';
+import { whoamiRouter } from './http/whoami.route.js';
 
 export interface AppDeps {
   checker: Checker;
@@ -53,8 +53,8 @@ export function createApp({ checker, probes, logger, policy, metrics, queueName,
   // is read. Budgets are charged once the body says how many ports a check costs; a refusal for
   // want of the token costs one.
   const beforeCheck = [requireApiToken(security.apiToken, budgets), ...jsonBody()];
-  app.post(CHECK_PORTS_PATH, ...beforeCheck, checkPorts(checker, policy, budgets));
-  app.post(CHECK_TLS_PATH, ...beforeCheck, checkTls(checker, policy, budgets));
+  app.post(CHECK_PORTS_PATH, asCheck('ports'), ...beforeCheck, checkPorts(checker, policy, budgets));
+  app.post(CHECK_TLS_PATH, asCheck('tls'), ...beforeCheck, checkTls(checker, policy, budgets));
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });

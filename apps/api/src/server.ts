@@ -12,10 +12,10 @@ import {
   type Logger,
 } from '@port-checker/shared';
 import { createApp } from './app.js';
-import { createApiMetrics, type ApiMetrics } from './metrics.js';
-import { createChecker, type Checker } from './checker.js';
-import { ProbeQueue } from './probe-queue.js';
-import { createBudgets } from './budgets.js';
+import { createApiMetrics, type ApiMetrics } from './observe/metrics.js';
+import { createChecker, type Checker } from './checks/checker.js';
+import { ProbeQueue } from './queue/probe-queue.js';
+import { createBudgets } from './budgets/budgets.js';
 
 export interface RunningApi {
   server: Server;

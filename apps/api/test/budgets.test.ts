@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientKey } from '../src/budgets.js';
+import { clientKey } from '../src/budgets/counters.js';
 
 describe('clientKey', () => {
   it('counts an IPv4 address on its own', () => {

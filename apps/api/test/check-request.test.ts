@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '@port-checker/shared';
-import { parseCheckRequest } from '../src/check-request.js';
+import { parseCheckRequest } from '../src/checks/check-request.js';
 
 const policy = { maxPorts: 4, allowLocalIps: false, denyCidrs: [] };
 const parse = (body: unknown, callerIp: string | undefined = '8.8.8.8') => parseCheckRequest(body, callerIp, policy);

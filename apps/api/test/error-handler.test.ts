@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError, ErrorStatus } from '@port-checker/shared';
-import { toAppError } from '../src/error-handler.js';
+import { toAppError } from '../src/http/error-handler.js';
 
 describe('toAppError', () => {
   it('keeps an AppError as it is', () => {

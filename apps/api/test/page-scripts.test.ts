@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { limitInWords } from '../public/api-client.js';
 import { chunk, parsePorts } from '../public/port-list.js';
-import { LIMIT_DESCRIPTIONS, LIMITS } from '../src/budgets.js';
+import { Limit } from '@port-checker/shared';
 import { describeWait, parseRetryAfter } from '../public/wait-words.js';
 
 // The page's own logic, without a browser; test/browser/home.browser.test.ts runs it in one.
@@ -55,8 +55,12 @@ describe('waits in words', () => {
 });
 
 describe('limitInWords', () => {
-  it.each(LIMITS)('explains a 429 from the %s limit', (limit) => {
-    const message = `${LIMIT_DESCRIPTIONS[limit]('2001:db8::/48', 300, 60)} and 0 are left`;
-    expect(limitInWords(message)).toMatch(/^This checker limits how (many checks one address may ask for|often one address may be probed)/);
+  it.each(Limit.options)('explains a 429 from the %s limit, named in detail.limit', (limit) => {
+    expect(limitInWords(limit)).toMatch(/^This checker limits how (many checks|many ports|often) one (address|network) may/);
+  });
+
+  it('says nothing of a limit it does not know, or of none', () => {
+    expect(limitInWords('per-client limit: 127.0.0.1 may have 300 ports checked per 60 s')).toBeUndefined();
+    expect(limitInWords(undefined)).toBeUndefined();
   });
 });

@@ -6,7 +6,7 @@ import { checkTimeline, loadConfig, PROBE_JOB_NAME, type ProbeJob } from '@port-
 import { startProbeWorker } from '../../worker/src/probe.worker.js';
 import { captureLogs } from '../../../test/support/log-capture.js';
 import { openPorts } from '../../../test/support/listeners.js';
-import { ProbeQueue } from '../src/probe-queue.js';
+import { ProbeQueue } from '../src/queue/probe-queue.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

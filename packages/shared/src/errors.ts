@@ -1,3 +1,5 @@
+import type { Limit } from '@port-checker/client/contract';
+
 /** Every error the API answers with, and its HTTP status: the whole list lives here. */
 export const ErrorStatus = {
   INVALID_REQUEST: 400,
@@ -26,6 +28,8 @@ export interface AppErrorOptions {
   retryAfter?: number;
   /** Sent with the answer, e.g. the RateLimit-* headers of the limit that refused. */
   headers?: Record<string, string>;
+  /** RATE_LIMITED only: the budget without room, answered as `detail.limit`. */
+  limit?: Limit;
 }
 
 export class AppError extends Error {
@@ -33,6 +37,7 @@ export class AppError extends Error {
   readonly status: number;
   readonly retryAfter: number | undefined;
   readonly headers: Record<string, string>;
+  readonly limit: Limit | undefined;
 
   constructor(
     readonly code: ErrorCode,
@@ -43,5 +48,6 @@ export class AppError extends Error {
     this.status = ErrorStatus[code];
     this.retryAfter = options.retryAfter;
     this.headers = options.headers ?? {};
+    this.limit = options.limit;
   }
 }

@@ -1,31 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { parseIpLiteral, type Logger } from '@port-checker/shared';
-import { CHECK_PORTS_PATH } from './check-ports.route.js';
-import { CHECK_TLS_PATH } from './check-tls.route.js';
 import type { ApiMetrics } from './metrics.js';
-import type { CheckRecord, Outcome } from './request-record.js';
+import { RequestRecord, type CheckKind, type Outcome } from './request-record.js';
 
 const QUIET_PATHS = new Set(['/health', '/ready']);
-const KIND_BY_PATH: Record<string, CheckRecord['kind']> = { [CHECK_PORTS_PATH]: 'ports', [CHECK_TLS_PATH]: 'tls' };
 
 /**
- * Gives each request its id (`X-Request-Id`, and the prefix of its probe jobs' ids), and once the
- * answer has gone out turns what the request left in `res.locals` into its one log line and its
- * metrics: what a check asked, how it ended and how long it took. 5xx at error, 4xx at info,
- * probes of the service itself and repeated 401s at debug.
+ * Gives each request its record (`res.locals.record`) and id (`X-Request-Id`, and the prefix of
+ * its probe jobs' ids), and once the answer has gone out turns the record into its one log line
+ * and its metrics: what a check asked, how it ended and how long it took. 5xx at error, 4xx at
+ * info, probes of the service itself and repeated 401s at debug.
  */
 export function observeRequests(logger: Logger, metrics: ApiMetrics): RequestHandler {
   const unauthorized = onceAMinute();
   return (req, res, next) => {
-    const requestId = randomUUID();
+    const record = new RequestRecord(randomUUID());
     const started = performance.now();
-    res.locals.requestId = requestId;
-    res.setHeader('X-Request-Id', requestId);
+    res.locals.record = record;
+    res.setHeader('X-Request-Id', record.id);
     res.once('close', () => {
-      const { check, error, rateLimitedBy } = res.locals;
+      const { kind, summary: check, error, limit: rateLimitedBy } = record;
       const seconds = (performance.now() - started) / 1000;
-      const kind = req.method === 'POST' ? KIND_BY_PATH[req.path] : undefined;
       const outcome: Outcome = !res.writableFinished ? 'aborted' : error ? (error.code.toLowerCase() as Outcome) : 'ok';
       metrics.observe({
         route: routeOf(req, kind !== undefined),
@@ -39,7 +35,7 @@ export function observeRequests(logger: Logger, metrics: ApiMetrics): RequestHan
 
       const client = req.ip && (parseIpLiteral(req.ip) ?? req.ip);
       const line = {
-        reqId: requestId,
+        reqId: record.id,
         method: req.method,
         path: req.path,
         client,
@@ -84,5 +80,13 @@ function onceAMinute(): { first(key: string): boolean } {
       seen.add(key);
       return true;
     },
+  };
+}
+
+/** Marks the requests of a check route as checks of `kind`, where the route is mounted. */
+export function asCheck(kind: CheckKind): RequestHandler {
+  return (_req, res, next) => {
+    res.locals.record.checkOf(kind);
+    next();
   };
 }

@@ -1,42 +1,10 @@
-import type { RequestHandler } from 'express';
-import type { CheckPortsResponse, PortResult, ProbeOutcome } from '@port-checker/shared';
-import { callerAddress } from './caller-address.js';
-import type { Budgets } from './budgets.js';
-import { parseCheckRequest, type CheckRequestPolicy } from './check-request.js';
-import type { Checker } from './checker.js';
-import type { CheckRecord } from './request-record.js';
-
-export const CHECK_PORTS_PATH = '/check-ports';
-
-/** Handles `POST /check-ports` once the token and the JSON body have been checked. */
-export function checkPorts(checker: Checker, policy: CheckRequestPolicy, budgets: Budgets): RequestHandler {
-  return async (req, res) => {
-    const client = callerAddress(req);
-    const { host, ports, challenge } = parseCheckRequest(req.body, client, policy);
-    const record: CheckRecord = { kind: 'ports', target: host, ports: ports.length };
-    res.locals.check = record;
-    const outcomes = await budgets.spend(res, { client, target: host, ports: ports.length }, () =>
-      checker.check(host, ports, { challenge, requestId: res.locals.requestId }),
-    );
-    const body = toResponse(host, outcomes, challenge !== undefined);
-    const results = Object.values(body.results);
-    record.states = {};
-    for (const { state } of results) record.states[state] = (record.states[state] ?? 0) + 1;
-    record.accessible = results.filter((result) => result.accessible).length;
-    if (challenge !== undefined) record.verified = results.filter((result) => result.verified).length;
-    res.json(body);
-  };
-}
+import type { CheckPortsResponse, CheckTlsResponse, PortResult, ProbeOutcome, TlsProbeOutcome } from '@port-checker/shared';
 
 /**
  * The Golem port checker's answer: providers' existing clients read `results["<port>"].accessible`.
  * `verified` and `verify_error` are added only when the request carried a challenge.
  */
-export function toResponse(
-  host: string,
-  outcomes: ReadonlyMap<number, ProbeOutcome>,
-  challenged = false,
-): CheckPortsResponse {
+export function portsAnswer(host: string, outcomes: ReadonlyMap<number, ProbeOutcome>, challenged = false): CheckPortsResponse {
   const results: Record<string, PortResult> = {};
   let accessible = 0;
   let verified = 0;
@@ -67,4 +35,9 @@ function toVerification({ state, verified, verifyError }: ProbeOutcome): Pick<Po
   // A worker of a version without challenges drops the token and reports no verdict.
   if (verified === undefined) return { verified: false, verify_error: 'The worker that probed this port does not support challenges' };
   return { verified, verify_error: verified ? null : (verifyError ?? 'Challenge not received') };
+}
+
+/** The answer of the Golem network's own newer checker. */
+export function tlsAnswer(host: string, port: number, { valid, error, notAfter }: TlsProbeOutcome): CheckTlsResponse {
+  return { valid, error, peer: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`, not_after: notAfter };
 }

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { AppError } from '@port-checker/shared';
-import type { Budgets } from './budgets.js';
+import type { Budgets } from '../budgets/budgets.js';
 import { callerAddress } from './caller-address.js';
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
@@ -26,7 +26,7 @@ export function requireApiToken(token: string | undefined, budgets: Budgets): Re
         : 'the API token is not valid';
     // Refusals cost the caller one port of its budget, so that guessing is not free either: past
     // the budget, the answer is 429.
-    await budgets.chargeUnauthorized(res, callerAddress(req));
+    res.set(await budgets.chargeUnauthorized(callerAddress(req)));
     next(new AppError('UNAUTHORIZED', message));
   };
 }

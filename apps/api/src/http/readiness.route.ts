@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { AppError, redisRefusal, RETRY_AFTER_SECONDS } from '@port-checker/shared';
-import type { Checker } from './checker.js';
-import type { ProbeQueue } from './probe-queue.js';
+import type { Checker } from '../checks/checker.js';
+import type { ProbeQueue } from '../queue/probe-queue.js';
 
 export const ReadyResponse = z.object({
   status: z.literal('ready'),

@@ -5,7 +5,7 @@ import helmet from 'helmet';
 import { AppError } from '@port-checker/shared';
 
 // The page's files live beside src/ and dist/, so the same path serves tests and builds.
-const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
+const PUBLIC_DIR = fileURLToPath(new URL('../../public', import.meta.url));
 
 /**
  * Nothing but this origin, and no inline code: the page works offline and an injected tag

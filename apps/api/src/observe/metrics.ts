@@ -1,8 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
-import { countRedisConnectionErrors, createMetrics, PortState, type Logger, type RedisWatch } from '@port-checker/shared';
-import { LIMITS, type LimitName } from './budgets.js';
-import { JOB_STATES, type ProbeQueue } from './probe-queue.js';
-import { CHECK_KINDS, type CheckRecord, type Outcome } from './request-record.js';
+import { countRedisConnectionErrors, createMetrics, Limit, PortState, type Logger, type RedisWatch } from '@port-checker/shared';
+import { JOB_STATES, type ProbeQueue } from '../queue/probe-queue.js';
+import { CHECK_KINDS, type CheckKind, type CheckSummary, type Outcome } from './request-record.js';
 
 /** One answered request, as the request observer saw it. */
 export interface RequestObservation {
@@ -13,10 +12,10 @@ export interface RequestObservation {
   status: string;
   seconds: number;
   /** Only for the check routes. */
-  kind?: CheckRecord['kind'];
+  kind?: CheckKind;
   outcome?: Outcome;
-  check?: CheckRecord;
-  rateLimitedBy?: LimitName;
+  check?: CheckSummary;
+  rateLimitedBy?: Limit;
 }
 
 export interface ApiMetrics {
@@ -24,7 +23,6 @@ export interface ApiMetrics {
   /** Counts a request once its answer has gone out. */
   observe(observation: RequestObservation): void;
 }
-
 
 /**
  * The API's metrics. Labels are route templates, methods, statuses, states and error codes:
@@ -62,7 +60,7 @@ export function createApiMetrics(probes: ProbeQueue, logger: Logger, redisWatch?
   );
   // Series that exist from the start, so that rate() and alerts see a 0 before the first event.
   for (const state of PortState.options) portsChecked.inc({ state }, 0);
-  for (const limit of LIMITS) rateLimited.inc({ limit }, 0);
+  for (const limit of Limit.options) rateLimited.inc({ limit }, 0);
   for (const kind of CHECK_KINDS) checkRequests.inc({ kind, outcome: 'ok' }, 0);
 
   // Read from Redis when scraped. While Redis does not answer, the queue gauges keep their last

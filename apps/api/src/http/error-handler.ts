@@ -30,17 +30,17 @@ export function toAppError(error: unknown): AppError {
   return new AppError('INTERNAL_ERROR', 'internal error; it has been logged', { cause: error });
 }
 
-/** The one place errors become HTTP answers: `{"detail": {"code", "message"}}`, never a stack. */
+/** The one place errors become HTTP answers: `{"detail": {"code", "message", "limit"?}}`, never a stack. */
 export const errorHandler: ErrorRequestHandler = (error, _req, res, _next) => {
   const appError = toAppError(error);
-  res.locals.error = appError;
+  res.locals.record.failed(appError);
   if (res.headersSent) {
     res.destroy();
     return;
   }
   res.set(appError.headers);
   if (appError.retryAfter !== undefined) res.set('Retry-After', String(appError.retryAfter));
-  const body: ErrorResponse = { detail: { code: appError.code, message: appError.message } };
+  const body: ErrorResponse = { detail: { code: appError.code, message: appError.message, ...(appError.limit && { limit: appError.limit }) } };
   res.status(appError.status).json(body);
 };
 

@@ -13,7 +13,7 @@ import {
   type TlsProbeJob,
 } from '@port-checker/shared';
 import { OverloadGuard, type OverloadLimits } from './overload-guard.js';
-import type { Finished, ProbeQueue, WantedProbe } from './probe-queue.js';
+import type { Finished, ProbeQueue, WantedProbe } from '../queue/probe-queue.js';
 
 /**
  * A check, in the domain's words: admitted or turned away, its probes run through the queue, their

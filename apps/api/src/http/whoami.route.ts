@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { callerAddress } from './caller-address.js';
-import type { CheckRequestPolicy } from './check-request.js';
+import type { CheckRequestPolicy } from '../checks/check-request.js';
 
 export const WHOAMI_PATH = '/whoami';
 

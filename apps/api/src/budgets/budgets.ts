@@ -1,0 +1,134 @@
+import type { Redis } from 'ioredis';
+import { AppError, describeRedisError, inFlightHoldMs, RETRY_AFTER_SECONDS, type Budgets as BudgetSettings } from '@port-checker/shared';
+import { clientKey, countersFor } from './counters.js';
+import { rateLimitHeaders, refusal, type Counter } from './limits.js';
+import { budgetScripts } from './scripts.js';
+
+export interface ChargedCheck {
+  /** The caller's address (canonical). */
+  client: string;
+  /** The address checked; a check of the caller's own address is never charged to the target's budgets. */
+  target: string;
+  /** Ports the check costs (a TLS check costs one). */
+  ports: number;
+}
+
+/** What a check's run gave, and the RateLimit-* headers of the caller's own budget to answer with. */
+export interface Spent<T> {
+  value: T;
+  headers: Record<string, string>;
+}
+
+export interface Budgets {
+  /**
+   * Runs a check charged to every budget it counts against, all or none, in one atomic Redis call;
+   * its value and the caller's RateLimit-* headers, which an AppError it throws carries as well.
+   * Throws RATE_LIMITED naming the first limit without room (nothing charged; `limit` says which),
+   * or SERVICE_UNAVAILABLE when Redis does not answer. A check the service could not finish
+   * (SERVICE_UNAVAILABLE, CHECK_FAILED) is given back what it was charged, as if never asked.
+   */
+  spend<T>(check: ChargedCheck, run: () => Promise<T>): Promise<Spent<T>>;
+  /** Charges one port to the client's budgets for a request refused without a valid API token; the headers to answer with. */
+  chargeUnauthorized(client: string): Promise<Record<string, string>>;
+}
+
+interface Charge {
+  headers: Record<string, string>;
+  /** The check ended: its ports are no longer in flight. */
+  release(): void;
+  /** The service could not finish the check: its ports are given back to every budget. */
+  refund(): void;
+}
+
+/** Errors for which the check's ports are given back: the service, not the caller, failed. */
+const refundable = (error: unknown): boolean => error instanceof AppError && (error.code === 'SERVICE_UNAVAILABLE' || error.code === 'CHECK_FAILED');
+
+/**
+ * Per-client and per-target budgets in ports, shared by every API replica through Redis
+ * (apps/api/lua/charge-budgets.lua has the layout). Hand-written because none of the limiter
+ * libraries charges several budgets all-or-nothing: rate-limiter-flexible's RateLimiterUnion
+ * consumes from each even when another refuses, and a refused request must cost nothing. Keys
+ * start with `keyPrefix` (the queue name), so deployments that share a Redis count apart. A budget
+ * of 0 is off; with every one off a check costs no Redis call.
+ */
+export function createBudgets(redis: Redis, settings: BudgetSettings, keyPrefix: string, deadlineMs: number): Budgets {
+  const scripts = budgetScripts(redis);
+  const window = settings.windowSeconds;
+  const cap = settings.clientPortsInFlight;
+  const counterKey = ({ limit, owner }: Counter): string => `${keyPrefix}:budget:${limit}:${owner}`;
+  const inFlightKey = (client: string): string => `${keyPrefix}:in-flight:${clientKey(client)}`;
+  const holdMs = inFlightHoldMs(deadlineMs);
+  let sequence = 0;
+
+  /**
+   * Charges `ports` to `counters` and, when `inFlightCap` > 0, to the client's ports in flight;
+   * returns the caller's RateLimit-* headers, or throws RATE_LIMITED.
+   */
+  async function chargeCounters(client: string, counters: Counter[], ports: number, inFlightCap: number, member: string): Promise<Record<string, string>> {
+    const keys = counters.map(counterKey);
+    if (inFlightCap > 0) keys.push(inFlightKey(client));
+    let reply: [number, number, number];
+    try {
+      reply = await scripts.chargeBudgets(keys.length, ...keys, ports, window, inFlightCap, member, holdMs, ...counters.map((c) => c.points));
+    } catch (cause) {
+      // Neither a 500 nor an unlimited pass; and the real cause, a Redis out of memory, say.
+      throw new AppError('SERVICE_UNAVAILABLE', describeRedisError(cause, 'the rate limiter (Redis) is not reachable; try again shortly'), {
+        cause,
+        retryAfter: RETRY_AFTER_SECONDS,
+      });
+    }
+    const [refused, used, ms] = reply;
+    const reset = Math.max(1, Math.ceil(ms / 1000));
+    if (refused > 0) {
+      const counter = counters[refused - 1] ?? { limit: 'client_in_flight', owner: clientKey(client), points: inFlightCap };
+      throw new AppError('RATE_LIMITED', refusal(counter, used, ports, window, reset), {
+        retryAfter: reset,
+        limit: counter.limit,
+        headers: rateLimitHeaders(counter.points, counter.points - used, reset),
+      });
+    }
+    return counters[0]?.limit === 'client' ? rateLimitHeaders(counters[0].points, counters[0].points - used, reset) : {};
+  }
+
+  async function charge({ client, target, ports }: ChargedCheck): Promise<Charge> {
+    const counters = countersFor(settings, client, client === target ? undefined : target);
+    if (counters.length === 0 && cap === 0) return { headers: {}, release: () => {}, refund: () => {} };
+    const member = `${process.pid}.${++sequence}.${Date.now()}`;
+    const headers = await chargeCounters(client, counters, ports, cap, member);
+
+    const inFlightMember = `${ports}:${member}`;
+    return {
+      headers,
+      release() {
+        if (cap > 0) redis.zrem(inFlightKey(client), inFlightMember).catch(() => {}); // else it expires at its hold
+      },
+      refund() {
+        const refundKeys = [...counters.map(counterKey), inFlightKey(client)];
+        scripts.refundBudgets(refundKeys.length, ...refundKeys, ports, inFlightMember).catch(() => {});
+      },
+    };
+  }
+
+  return {
+    async chargeUnauthorized(client) {
+      const counters = countersFor(settings, client, undefined);
+      return counters.length > 0 ? chargeCounters(client, counters, 1, 0, '') : {};
+    },
+
+    async spend(check, run) {
+      const charged = await charge(check);
+      let refunded = false;
+      try {
+        return { value: await run(), headers: charged.headers };
+      } catch (error) {
+        refunded = refundable(error);
+        if (refunded) charged.refund();
+        // A failed check's answer carries the caller's RateLimit-* headers too.
+        if (error instanceof AppError) Object.assign(error.headers, { ...charged.headers, ...error.headers });
+        throw error;
+      } finally {
+        if (!refunded) charged.release();
+      }
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import ipaddr from 'ipaddr.js';
+import type { Budgets as BudgetSettings } from '@port-checker/shared';
+import type { Counter } from './limits.js';
+
+/**
+ * The window counters a check is charged to, those configured off left out: the client's, its
+ * networks' (IPv6), and, when it checks a stranger's address, the target's and its network's.
+ */
+export function countersFor(settings: BudgetSettings, client: string, stranger: string | undefined): Counter[] {
+  const counters: Counter[] = [{ limit: 'client', owner: clientKey(client), points: settings.clientPorts }];
+  if (ipaddr.parse(client).kind() === 'ipv6') {
+    counters.push({ limit: 'client_network', owner: network(client, 56), points: settings.clientPortsPer56 });
+    counters.push({ limit: 'client_network', owner: network(client, 48), points: settings.clientPortsPer48 });
+  }
+  if (stranger !== undefined) {
+    const v4 = ipaddr.parse(stranger).kind() === 'ipv4';
+    counters.push({ limit: 'target', owner: clientKey(stranger), points: settings.targetPorts });
+    counters.push({ limit: 'target_network', owner: network(stranger, v4 ? 24 : 48), points: settings.targetNetworkPorts });
+  }
+  return counters.filter((counter) => counter.points > 0);
+}
+
+/**
+ * The budget key of one address. IPv6 addresses count per /64, the smallest block a subscriber
+ * is given: counting single addresses would let one client rotate through 2^64 of them.
+ */
+export function clientKey(address: string): string {
+  return ipaddr.parse(address).kind() === 'ipv4' ? address : network(address, 64);
+}
+
+function network(address: string, bits: number): string {
+  const parsed = ipaddr.parse(address);
+  const base = parsed.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(`${address}/${bits}`) : ipaddr.IPv6.networkAddressFromCIDR(`${address}/${bits}`);
+  return `${base.toString()}/${bits}`;
+}

@@ -1,0 +1,24 @@
+import type { RequestHandler } from 'express';
+import type { Budgets } from '../budgets/budgets.js';
+import { tlsAnswer } from '../checks/check-answer.js';
+import { parseTlsCheckRequest, type CheckRequestPolicy } from '../checks/check-request.js';
+import type { Checker } from '../checks/checker.js';
+import { callerAddress } from './caller-address.js';
+
+export const CHECK_TLS_PATH = '/check-tls';
+
+/** Today's Golem provider verifies its HTTPS certificate here after its ports. A TLS check costs one port. */
+export function checkTls(checker: Checker, policy: CheckRequestPolicy, budgets: Budgets): RequestHandler {
+  return async (req, res) => {
+    const { record } = res.locals;
+    const client = callerAddress(req);
+    const { host, port, expectedIp } = parseTlsCheckRequest(req.body, client, policy);
+    record.check(host, 1);
+    const { value: outcome, headers } = await budgets.spend({ client, target: host, ports: 1 }, () =>
+      checker.checkTls(host, port, { expectedIp, requestId: record.id }),
+    );
+    const body = tlsAnswer(host, port, outcome);
+    record.answered(body);
+    res.set(headers).json(body);
+  };
+}
