@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openPorts, type Ports } from '../support/listeners.js';
+import { filteredPorts, openPorts, type Ports } from '../support/listeners.js';
 import { startService, type Service } from '../support/service.js';
 
 let service: Service | undefined;
@@ -41,5 +41,23 @@ describe('logs', () => {
     }
     const written = JSON.stringify(service.workerLogs.lines);
     for (const key of ['"data"', '"deadline"', '"timeoutMs"', '"retryRefused"']) expect(written).not.toContain(key);
+  });
+
+  it('name, in the line of a check that shared another check\'s probe, that job, whose worker lines its id finds', async () => {
+    service = await startService({ env: { PORT_CHECK_TIMEOUT: '0.5', PORT_CHECK_RETRIES: '1' } });
+    open = await filteredPorts(1);
+    const [port] = open.ports;
+
+    // Both in flight for the probe's 0.5 s: whichever comes second waits for the first's job.
+    const answers = await Promise.all([1, 2].map(() => service!.check({ provider_ip: '127.0.0.1', ports: [port!] })));
+
+    const ids = answers.map((answer) => answer.headers.get('x-request-id')!);
+    const lines = checkLines(service);
+    const sharing = lines.filter((line) => line.joined !== undefined);
+    expect(sharing).toHaveLength(1);
+    const owner = ids.find((id) => id !== sharing[0]!.reqId)!;
+    expect(sharing[0]!.joined).toEqual([`${owner}-${port}`]);
+    const probeLines = service.workerLogs.lines.filter((line) => line.msg === 'probe finished');
+    expect(probeLines).toEqual([expect.objectContaining({ jobId: `${owner}-${port}`, state: 'filtered' })]);
   });
 });

@@ -70,7 +70,7 @@ describe('GET /ready', () => {
     listeners.push(filtered, open);
     await expect.poll(async () => (await ready(service!.url)).status, SOON).toBe(200);
     const inFlight = service.check({ provider_ip: '127.0.0.1', ports: filtered.ports });
-    await expect.poll(() => service!.api.probes.pending, SOON).toBe(1);
+    await expect.poll(() => service!.api.queue.pending, SOON).toBe(1);
 
     const closing = service.api.close();
 

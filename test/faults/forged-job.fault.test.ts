@@ -23,7 +23,7 @@ async function enqueue(data: ProbeJob): Promise<void> {
 }
 
 const job = (host: string, port: number): ProbeJob => ({
-  host, port, timeoutMs: 500, retries: 1, retryDelayMs: 0, retryRefused: false, deadline: Date.now() + 10_000,
+  host, port, timeoutMs: 500, maxAttempts: 1, retryDelayMs: 0, retryRefused: false, deadline: Date.now() + 10_000,
 });
 
 async function listener(host: '127.0.0.1' | '127.0.0.2' | '::1'): Promise<RecordingListener> {
@@ -80,14 +80,14 @@ describe("a job's settings", () => {
     const month = 30 * 86_400_000;
 
     // Uncut, this would hold the worker for 1,000 attempts of 10 minutes each.
-    await enqueue({ ...job('127.0.0.1', filtered.ports[0]!), retries: 1000, timeoutMs: 600_000, retryDelayMs: 60_000, deadline: Date.now() + month });
+    await enqueue({ ...job('127.0.0.1', filtered.ports[0]!), maxAttempts: 1000, timeoutMs: 600_000, retryDelayMs: 60_000, deadline: Date.now() + month });
 
     const [, outcome] = await completed;
     expect(outcome).toMatchObject({ state: 'filtered', attempts: 2 });
     const clamped = (setting: string) => metric(worker, 'port_checker_job_settings_clamped_total', { setting });
-    expect(await Promise.all(['retries', 'timeout', 'retry_delay', 'deadline'].map(clamped))).toEqual([1, 1, 1, 1]);
+    expect(await Promise.all(['max_attempts', 'timeout', 'retry_delay', 'deadline'].map(clamped))).toEqual([1, 1, 1, 1]);
     expect(service.current.workerLogs.lines).toContainEqual(
-      expect.objectContaining({ level: 40, clamped: ['retries', 'timeout', 'retry_delay', 'deadline'] }),
+      expect.objectContaining({ level: 40, clamped: ['max_attempts', 'timeout', 'retry_delay', 'deadline'] }),
     );
   });
 
@@ -99,11 +99,11 @@ describe("a job's settings", () => {
     const completed = first<[Job, ProbeOutcome]>(worker.workers, 'completed');
 
     // Within the default 7 s a check may last, as an API writes it.
-    await enqueue({ ...job('127.0.0.1', filtered.ports[0]!), retries: 2, timeoutMs: 100, deadline: Date.now() + 5_000 });
+    await enqueue({ ...job('127.0.0.1', filtered.ports[0]!), maxAttempts: 2, timeoutMs: 100, deadline: Date.now() + 5_000 });
 
     const [, outcome] = await completed;
     expect(outcome).toMatchObject({ state: 'filtered', attempts: 2 });
     const clamped = (setting: string) => metric(worker, 'port_checker_job_settings_clamped_total', { setting });
-    expect(await Promise.all(['retries', 'timeout', 'retry_delay', 'deadline'].map(clamped))).toEqual([0, 0, 0, 0]);
+    expect(await Promise.all(['max_attempts', 'timeout', 'retry_delay', 'deadline'].map(clamped))).toEqual([0, 0, 0, 0]);
   });
 });

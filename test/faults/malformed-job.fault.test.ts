@@ -22,8 +22,8 @@ afterAll(async () => {
 describe('a job written into Redis by hand', () => {
   it.each([
     ['garbage', { hello: 'world' }],
-    ['a hostname target', { host: 'example.com', port: 80, timeoutMs: 100, retries: 1, retryDelayMs: 0, retryRefused: false, deadline: Date.now() + 60_000 }],
-    ['a port out of range', { host: '127.0.0.1', port: 70_000, timeoutMs: 100, retries: 1, retryDelayMs: 0, retryRefused: false, deadline: Date.now() + 60_000 }],
+    ['a hostname target', { host: 'example.com', port: 80, timeoutMs: 100, maxAttempts: 1, retryDelayMs: 0, retryRefused: false, deadline: Date.now() + 60_000 }],
+    ['a port out of range', { host: '127.0.0.1', port: 70_000, timeoutMs: 100, maxAttempts: 1, retryDelayMs: 0, retryRefused: false, deadline: Date.now() + 60_000 }],
   ])('with %s fails at once as unrecoverable, and the worker keeps working', async (_name, data) => {
     const failed = once(service.workers[0]!, 'failed') as Promise<[Job, Error]>;
     await queue.add(PROBE_JOB_NAME, data, { attempts: 3 });

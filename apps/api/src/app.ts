@@ -21,7 +21,7 @@ import { whoamiRouter } from './http/whoami.route.js';
 export interface AppDeps {
   checker: Checker;
   /** For /ready: whether workers are connected. */
-  probes: ProbeQueue;
+  queue: ProbeQueue;
   logger: Logger;
   policy: CheckRequestPolicy;
   metrics: ApiMetrics;
@@ -38,7 +38,7 @@ export type AppSecurity = Pick<SecuritySettings, 'apiToken' | 'trustProxy' | 'co
 const EXPOSED_HEADERS = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'X-Request-Id'];
 
 /** Builds the HTTP app; never listens, so tests can mount it on port 0 with their own deps. */
-export function createApp({ checker, probes, logger, policy, metrics, queueName, security, budgets }: AppDeps): Express {
+export function createApp({ checker, queue, logger, policy, metrics, queueName, security, budgets }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   // No ETag: answers are checks, never cached, and hashing each one cost CPU per request.
@@ -58,7 +58,7 @@ export function createApp({ checker, probes, logger, policy, metrics, queueName,
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.use(readinessRouter(checker, probes, queueName));
+  app.use(readinessRouter(checker, queue, queueName));
   app.use(docsRouter());
   app.use(homeRouter());
   app.use(whoamiRouter(policy, security.apiToken !== undefined));

@@ -20,7 +20,7 @@ import { createBudgets } from './budgets/budgets.js';
 export interface RunningApi {
   server: Server;
   checker: Checker;
-  probes: ProbeQueue;
+  queue: ProbeQueue;
   /** e.g. http://127.0.0.1:9000 */
   url: string;
   /** The admin listener's, e.g. http://127.0.0.1:9001/metrics */
@@ -49,7 +49,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   redisWatch.watch(redis, 'commands');
   redis.off('error', startupError);
 
-  const probes = await ProbeQueue.open({
+  const queue = await ProbeQueue.open({
     redis,
     redisUrl: config.redisUrl,
     queueName: config.queueName,
@@ -58,11 +58,11 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     logger,
     redisWatch,
   });
-  const checker = createChecker({ probes, probe: config.probe, deadlineMs: config.deadlineMs, overload: config.overload });
-  const metrics = createApiMetrics(probes, logger, redisWatch);
+  const checker = createChecker({ queue, probe: config.probe, deadlineMs: config.deadlineMs, overload: config.overload });
+  const metrics = createApiMetrics(queue, logger, redisWatch);
   const app = createApp({
     checker,
-    probes,
+    queue,
     logger,
     policy: {
       maxPorts: config.maxPorts,
@@ -101,7 +101,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   return {
     server,
     checker,
-    probes,
+    queue,
     url: `http://${host}:${port}`,
     metricsUrl: adminServer.metricsUrl,
     metrics,
@@ -118,7 +118,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
             name: 'job queue',
             run: () => {
               checker.close();
-              return probes.close();
+              return queue.close();
             },
             timeoutMs: 3000,
           },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, inject } from 'vitest';
-import { checkTimeline, loadConfig, PROBE_JOB_NAME, type ProbeJob } from '@port-checker/shared';
+import { checkTimeline, loadConfig, PROBE_JOB_NAME, ProbeOutcome, type ProbeJob } from '@port-checker/shared';
 import { startProbeWorker } from '../../worker/src/probe.worker.js';
 import { captureLogs } from '../../../test/support/log-capture.js';
 import { openPorts } from '../../../test/support/listeners.js';
@@ -33,7 +33,7 @@ describe('ProbeQueue', () => {
       const data: ProbeJob = { host: '127.0.0.1', port, deadline: timeline.probesEndBy, ...config.probe };
       return { key: String(port), name: PROBE_JOB_NAME, data, jobId: `${randomUUID()}-${port}` };
     });
-    const finished = await probes.run(wanted, timeline);
+    const finished = await probes.run(wanted, timeline, ProbeOutcome);
     const elapsed = Date.now() - started;
 
     expect(finished).toEqual([

@@ -1,7 +1,7 @@
 import type { ProbeSettings } from '@port-checker/shared';
 
 /** Settings of a job a worker may cut down to its own maxima. */
-export const CLAMPED_SETTINGS = ['retries', 'timeout', 'retry_delay', 'deadline'] as const;
+export const CLAMPED_SETTINGS = ['max_attempts', 'timeout', 'retry_delay', 'deadline'] as const;
 export type ClampedSetting = (typeof CLAMPED_SETTINGS)[number];
 
 export interface JobLimits {
@@ -15,13 +15,13 @@ export interface JobLimits {
 interface ClampableJob {
   timeoutMs: number;
   deadline: number;
-  retries?: number;
+  maxAttempts?: number;
   retryDelayMs?: number;
 }
 
 /**
  * A job is data anyone with access to Redis can write: the worker trusts none of its numbers
- * beyond its own configuration, so a forged `retries: 1e6` cannot turn it into a flood.
+ * beyond its own configuration, so a forged `maxAttempts: 1e6` cannot turn it into a flood.
  */
 export function clampJob<T extends ClampableJob>(job: T, { probe, deadlineMs }: JobLimits, now = Date.now()): { job: T; clamped: ClampedSetting[] } {
   const clamped: ClampedSetting[] = [];
@@ -33,7 +33,7 @@ export function clampJob<T extends ClampableJob>(job: T, { probe, deadlineMs }: 
   return {
     job: {
       ...job,
-      ...(job.retries !== undefined && { retries: atMost('retries', job.retries, probe.retries) }),
+      ...(job.maxAttempts !== undefined && { maxAttempts: atMost('max_attempts', job.maxAttempts, probe.maxAttempts) }),
       timeoutMs: atMost('timeout', job.timeoutMs, probe.timeoutMs),
       ...(job.retryDelayMs !== undefined && { retryDelayMs: atMost('retry_delay', job.retryDelayMs, probe.retryDelayMs) }),
       deadline: atMost('deadline', job.deadline, now + deadlineMs),

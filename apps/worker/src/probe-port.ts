@@ -24,7 +24,7 @@ export function shortestAttemptMs(timeoutMs: number): number {
 }
 
 /**
- * Probes a port up to `retries` times, `retryDelayMs` apart, stopping at the first success.
+ * Probes a port up to `maxAttempts` times, `retryDelayMs` apart, stopping at the first success.
  * A refusal is final, as in nmap (a reset settles it), unless `retryRefused` is set;
  * timeouts and unreachable errors are retried. An open port is final whether or not it answers
  * a challenge: whatever holds the port now would hold it on the next attempt too.
@@ -34,7 +34,7 @@ export function shortestAttemptMs(timeoutMs: number): number {
  * `filtered` after 1 attempt), which the caller can still use, rather than not at all.
  */
 export async function probePort(host: string, port: number, options: ProbePortOptions): Promise<ProbeOutcome> {
-  const { retries, retryDelayMs, timeoutMs, retryRefused, deadline = Infinity, onAttempt, challenge } = options;
+  const { maxAttempts, retryDelayMs, timeoutMs, retryRefused, deadline = Infinity, onAttempt, challenge } = options;
   // Ends a challenge's wait for its token at the deadline; a plain connect is bounded by its timeout
   // alone (no timer and signal per probe, a visible cost at thousands of probes a second).
   const signal = challenge !== undefined && Number.isFinite(deadline) ? AbortSignal.timeout(Math.max(0, deadline - Date.now())) : undefined;
@@ -44,7 +44,7 @@ export async function probePort(host: string, port: number, options: ProbePortOp
     onAttempt?.(result, attempts, { host, port });
     const final = result.state === 'open' || (result.state === 'closed' && !retryRefused);
     const retryFits = Date.now() + retryDelayMs + shortestAttemptMs(timeoutMs) <= deadline;
-    if (final || attempts >= retries || !retryFits) return { ...result, attempts };
+    if (final || attempts >= maxAttempts || !retryFits) return { ...result, attempts };
     await sleep(retryDelayMs);
   }
 }

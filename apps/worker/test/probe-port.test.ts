@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { closedPorts, filteredPorts, openPortAt, openPorts, type Ports } from '../../../test/support/listeners.js';
 import { probePort } from '../src/probe-port.js';
 
-const settings = { retries: 3, retryDelayMs: 100, timeoutMs: 150, retryRefused: false };
+const settings = { maxAttempts: 3, retryDelayMs: 100, timeoutMs: 150, retryRefused: false };
 let listeners: Ports[] = [];
 afterEach(async () => {
   await Promise.all(listeners.map((l) => l.close()));
@@ -75,7 +75,7 @@ describe('probePort', () => {
     const timeoutMs = 400;
     const started = performance.now();
     const result = await probePort('127.0.0.1', filtered.ports[0]!, {
-      retries: 3,
+      maxAttempts: 3,
       retryDelayMs: 200,
       timeoutMs,
       retryRefused: false,

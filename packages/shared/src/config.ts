@@ -130,7 +130,8 @@ function parseCorsOrigins(text: string, ctx: z.RefinementCtx): '*' | string[] {
 }
 
 export interface ProbeSettings {
-  readonly retries: number;
+  /** PORT_CHECK_RETRIES, named as the Golem checker named it: the most attempts a probe makes, the first included. */
+  readonly maxAttempts: number;
   readonly retryDelayMs: number;
   readonly timeoutMs: number;
   readonly retryRefused: boolean;
@@ -222,7 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const probe: ProbeSettings = {
-    retries: e.PORT_CHECK_RETRIES,
+    maxAttempts: e.PORT_CHECK_RETRIES,
     retryDelayMs: Math.round(e.PORT_CHECK_RETRY_DELAY * 1000),
     timeoutMs: Math.round(e.PORT_CHECK_TIMEOUT * 1000),
     retryRefused: e.PORT_CHECK_RETRY_REFUSED,

@@ -20,7 +20,8 @@ export const ProbeJob = z.object({
   host: IpLiteral,
   port: Port,
   timeoutMs: z.number().int().positive(),
-  retries: z.number().int().min(1),
+  /** The most attempts the probe makes, the first included (PORT_CHECK_RETRIES). */
+  maxAttempts: z.number().int().min(1),
   retryDelayMs: z.number().int().min(0),
   retryRefused: z.boolean(),
   deadline: Deadline,

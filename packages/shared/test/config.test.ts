@@ -11,7 +11,7 @@ describe('loadConfig', () => {
       allowLocalIps: false,
       queueName: 'port-checks',
       redisUrl: 'redis://127.0.0.1:6379',
-      probe: { retries: 3, retryDelayMs: 1000, timeoutMs: 5000, retryRefused: false },
+      probe: { maxAttempts: 3, retryDelayMs: 1000, timeoutMs: 5000, retryRefused: false },
       maxPorts: 128,
       workerConcurrency: 256,
       eventsMaxLen: 200_000,
@@ -31,13 +31,13 @@ describe('loadConfig', () => {
       PORT_CHECKER_ALLOW_LOCAL_IPS: 'true',
       PORT_CHECK_DEADLINE: '1.5',
     });
-    expect(config.probe).toEqual({ retries: 2, retryDelayMs: 0, timeoutMs: 250, retryRefused: true });
+    expect(config.probe).toEqual({ maxAttempts: 2, retryDelayMs: 0, timeoutMs: 250, retryRefused: true });
     expect(config.allowLocalIps).toBe(true);
     expect(config.deadlineMs).toBe(1500);
   });
 
   it('treats empty strings as unset', () => {
-    expect(loadConfig({ PORT_CHECKER_PORT: '', PORT_CHECK_RETRIES: '' })).toMatchObject({ port: 9000, probe: { retries: 3 } });
+    expect(loadConfig({ PORT_CHECKER_PORT: '', PORT_CHECK_RETRIES: '' })).toMatchObject({ port: 9000, probe: { maxAttempts: 3 } });
   });
 
   it('is frozen', () => {

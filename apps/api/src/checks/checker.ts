@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import {
   AppError,
   checkTimeline,
@@ -36,23 +35,26 @@ export interface CheckOptions {
   challenge?: string | undefined;
   /** The HTTP request's id: its jobs' ids start with it, so one grep finds a check's whole story. */
   requestId: string;
+  /** Hears of each job of another check whose probe this one shares (named in the request's log line). */
+  onJoin?: (jobId: string) => void;
 }
 
 export interface TlsCheckOptions {
   /** Must be among the certificate's IP subject alternative names. */
   expectedIp?: string | undefined;
   requestId: string;
+  onJoin?: (jobId: string) => void;
 }
 
 export interface CheckerOptions {
-  probes: ProbeQueue;
+  queue: ProbeQueue;
   probe: ProbeSettings;
   deadlineMs: number;
   overload: OverloadLimits;
 }
 
-export function createChecker({ probes, probe, deadlineMs, overload }: CheckerOptions): Checker {
-  const guard = new OverloadGuard(() => probes.countBacklog(), overload);
+export function createChecker({ queue, probe, deadlineMs, overload }: CheckerOptions): Checker {
+  const guard = new OverloadGuard(() => queue.countBacklog(), overload);
   let draining = false;
 
   /** Runs a check of `jobs` probes if this process may take it on now; its timeline starts then. */
@@ -80,7 +82,7 @@ export function createChecker({ probes, probe, deadlineMs, overload }: CheckerOp
       await guard.whenIdle();
     },
 
-    check(host, ports, { challenge, requestId }) {
+    check(host, ports, { challenge, requestId, onJoin }) {
       return admitted(ports.length, async (timeline) => {
         const wanted = ports.map((port): WantedProbe => {
           const data: ProbeJob = { host, port, deadline: timeline.probesEndBy, ...probe, ...(challenge !== undefined && { challenge }) };
@@ -88,17 +90,17 @@ export function createChecker({ probes, probe, deadlineMs, overload }: CheckerOp
           const key = challenge === undefined ? `${host} ${port}` : `${host} ${port} ${challenge}`;
           return { key, name: PROBE_JOB_NAME, data, jobId: `${requestId}-${port}` };
         });
-        const finished = await probes.run(wanted, timeline);
-        return new Map(finished.map((result, index) => [ports[index]!, outcomeOf(result, ProbeOutcome)]));
+        const finished = await queue.run(wanted, timeline, ProbeOutcome, onJoin);
+        return new Map(finished.map((result, index) => [ports[index]!, outcomeOf(result)]));
       });
     },
 
-    checkTls(host, port, { expectedIp, requestId }) {
+    checkTls(host, port, { expectedIp, requestId, onJoin }) {
       return admitted(1, async (timeline) => {
         const data: TlsProbeJob = { host, port, ...(expectedIp !== undefined && { expectedIp }), timeoutMs: probe.timeoutMs, deadline: timeline.probesEndBy };
         const key = `tls ${host} ${port} ${expectedIp ?? ''}`;
-        const [result] = await probes.run([{ key, name: TLS_PROBE_JOB_NAME, data, jobId: `${requestId}-tls-${port}` }], timeline);
-        return outcomeOf(result, TlsProbeOutcome);
+        const [result] = await queue.run([{ key, name: TLS_PROBE_JOB_NAME, data, jobId: `${requestId}-tls-${port}` }], timeline, TlsProbeOutcome, onJoin);
+        return outcomeOf(result);
       });
     },
 
@@ -112,12 +114,11 @@ export function createChecker({ probes, probe, deadlineMs, overload }: CheckerOp
  * A probe's outcome, or CHECK_FAILED: no worker took it up in time, it failed, or its result is
  * not what this version understands. The worker's reason goes to the log, not to the caller.
  */
-function outcomeOf<T>(result: Finished | undefined, schema: z.ZodType<T>): T {
-  const parsed = result?.ok ? schema.safeParse(result.outcome) : undefined;
-  if (parsed?.success) return parsed.data;
-  const why = !result ? 'not every probe finished before the deadline' : result.ok ? 'a probe gave a malformed result' : 'a probe failed';
+function outcomeOf<T>(result: Finished<T> | undefined): T {
+  if (result?.ok) return result.outcome;
+  const why = result ? 'a probe failed' : 'not every probe finished before the deadline';
   throw new AppError('CHECK_FAILED', `could not check every port: ${why}; try again or ask another checker`, {
     retryAfter: RETRY_AFTER_SECONDS,
-    ...(result && !result.ok && { cause: new Error(result.reason) }),
+    ...(result && { cause: new Error(result.reason) }),
   });
 }

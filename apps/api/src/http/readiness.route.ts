@@ -16,7 +16,7 @@ export type ReadyResponse = z.infer<typeof ReadyResponse>;
  * worker (in any process) is connected to the queue; otherwise a 503 saying which is missing.
  * /health, by contrast, only says that the process runs.
  */
-export function readinessRouter(checker: Checker, probes: ProbeQueue, queueName: string): Router {
+export function readinessRouter(checker: Checker, queue: ProbeQueue, queueName: string): Router {
   const router = Router();
   router.get('/ready', async (_req, res) => {
     if (checker.draining) {
@@ -24,12 +24,12 @@ export function readinessRouter(checker: Checker, probes: ProbeQueue, queueName:
     }
     let workers: number;
     try {
-      workers = await probes.countWorkers();
+      workers = await queue.countWorkers();
     } catch (cause) {
       throw new AppError('SERVICE_UNAVAILABLE', 'Redis does not answer', { cause, retryAfter: RETRY_AFTER_SECONDS });
     }
     try {
-      await probes.checkWritable();
+      await queue.checkWritable();
     } catch (cause) {
       throw new AppError('SERVICE_UNAVAILABLE', redisRefusal(cause) ?? 'Redis does not answer', { cause, retryAfter: RETRY_AFTER_SECONDS });
     }

@@ -28,7 +28,7 @@ export interface ApiMetrics {
  * The API's metrics. Labels are route templates, methods, statuses, states and error codes:
  * never an address or a port number, which would make a series per target.
  */
-export function createApiMetrics(probes: ProbeQueue, logger: Logger, redisWatch?: RedisWatch): ApiMetrics {
+export function createApiMetrics(queue: ProbeQueue, logger: Logger, redisWatch?: RedisWatch): ApiMetrics {
   const { registry, counter, histogram } = createMetrics();
   const registers = [registry];
   const http = ['route', 'method', 'status'] as const;
@@ -75,7 +75,7 @@ export function createApiMetrics(probes: ProbeQueue, logger: Logger, redisWatch?
     registers,
     async collect() {
       try {
-        const counts = await probes.countJobs();
+        const counts = await queue.countJobs();
         for (const state of JOB_STATES) this.set({ state }, counts[state]);
       } catch (err) {
         unreadable(err);
@@ -88,7 +88,7 @@ export function createApiMetrics(probes: ProbeQueue, logger: Logger, redisWatch?
     registers,
     async collect() {
       try {
-        this.set(await probes.countWorkers());
+        this.set(await queue.countWorkers());
       } catch (err) {
         unreadable(err);
       }
@@ -99,7 +99,7 @@ export function createApiMetrics(probes: ProbeQueue, logger: Logger, redisWatch?
     help: '1 when Redis answered the scrape, 0 when it did not',
     registers,
     async collect() {
-      this.set(await probes.countWorkers().then(() => 1, () => 0));
+      this.set(await queue.countWorkers().then(() => 1, () => 0));
     },
   });
   // A Redis at maxmemory (noeviction) answers reads, so port_checker_redis_up stays 1, yet every check gets a 503.
@@ -108,7 +108,7 @@ export function createApiMetrics(probes: ProbeQueue, logger: Logger, redisWatch?
     help: '1 when Redis took a small write at the scrape (at most once a second), 0 when it refused it (out of memory, read-only) or did not answer',
     registers,
     async collect() {
-      this.set(await probes.checkWritable().then(() => 1, () => 0));
+      this.set(await queue.checkWritable().then(() => 1, () => 0));
     },
   });
   if (redisWatch) countRedisConnectionErrors(registry, redisWatch);

@@ -23,6 +23,8 @@ export interface CheckSummary {
   verified?: number;
   /** A TLS check answered 200. */
   valid?: boolean;
+  /** Jobs of other checks whose probes this one shared: their ids lead to the workers' lines about them. */
+  joined?: string[];
 }
 
 /**
@@ -47,6 +49,11 @@ export class RequestRecord {
   /** The check's target and cost, once its body has been read. */
   check(target: string, ports: number): void {
     this.summary = { target, ports };
+  }
+
+  /** The check waits for a job of another check, whose probe it shares. */
+  joined(jobId: string): void {
+    if (this.summary) (this.summary.joined ??= []).push(jobId);
   }
 
   /** The check was answered 200 with `body`. */

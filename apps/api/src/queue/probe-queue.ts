@@ -1,5 +1,6 @@
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { z } from 'zod';
 import {
   AppError,
   describeRedisError,
@@ -29,8 +30,10 @@ export interface WantedProbe {
   jobId: string;
 }
 
-/** `outcome` is the job's return value, as the worker wrote it: the caller parses it. */
-export type Finished = { ok: true; outcome: unknown } | { ok: false; reason: string };
+/** A job's end: its outcome, parsed by the caller's schema, or why there is none. */
+export type Finished<T> = { ok: true; outcome: T } | { ok: false; reason: string };
+/** As the worker wrote it, before it is parsed. */
+type Returned = Finished<unknown>;
 
 export const JOB_STATES = ['waiting', 'active', 'delayed'] as const;
 export type JobCounts = Record<(typeof JOB_STATES)[number], number>;
@@ -49,7 +52,7 @@ export interface ProbeQueueOptions {
 
 interface InFlight {
   key: string;
-  waiters: Set<(finished: Finished) => void>;
+  waiters: Set<(finished: Returned) => void>;
 }
 
 /**
@@ -111,14 +114,20 @@ export class ProbeQueue {
 
   /**
    * Adds the probes' jobs (those not already in flight from this process) and waits until every
-   * one has finished, one has failed, or the check's answer is due; returns what finished, in
-   * the order asked (undefined where nothing did). Waiters are registered before the jobs are
+   * one has finished, one has failed, or the check's answer is due; returns what finished, parsed
+   * by `outcome`, in the order asked (undefined where nothing did). `onJoin` hears of each job of
+   * another check that one of these probes shares, so that the log names it. Waiters are registered before the jobs are
    * added, so a completion that arrives first is not missed. At the timeline's `lookUpAt`, results
    * still missing are read from the jobs themselves, in case their completion events were lost.
    * Throws SERVICE_UNAVAILABLE when the jobs cannot be added.
    */
-  async run(probes: readonly WantedProbe[], { lookUpAt, answerBy }: Timeline): Promise<Array<Finished | undefined>> {
-    const finished = new Map<string, Finished>();
+  async run<T>(
+    probes: readonly WantedProbe[],
+    { lookUpAt, answerBy }: Timeline,
+    outcome: z.ZodType<T>,
+    onJoin?: (jobId: string) => void,
+  ): Promise<Array<Finished<T> | undefined>> {
+    const finished = new Map<string, Returned>();
     let failed = false;
     let resolve!: () => void;
     const settled = new Promise<void>((r) => (resolve = r));
@@ -127,13 +136,16 @@ export class ProbeQueue {
     const toAdd: WantedProbe[] = [];
     const ids = probes.map((probe) => {
       const joined = this.jobIdByKey.get(probe.key);
-      if (joined) return joined;
+      if (joined) {
+        onJoin?.(joined);
+        return joined;
+      }
       this.inFlight.set(probe.jobId, { key: probe.key, waiters: new Set() });
       this.jobIdByKey.set(probe.key, probe.jobId);
       toAdd.push(probe);
       return probe.jobId;
     });
-    const waiter = (id: string) => (result: Finished) => {
+    const waiter = (id: string) => (result: Returned) => {
       finished.set(id, result);
       failed ||= !result.ok;
       if (!waiting()) resolve();
@@ -151,7 +163,7 @@ export class ProbeQueue {
         await this.lookUpMissing(ids.filter((id) => !finished.has(id)));
         if (waiting()) await settledOr(settled, answerBy);
       }
-      return ids.map((id) => finished.get(id));
+      return ids.map((id) => parsed(finished.get(id), outcome));
     } finally {
       ids.forEach((id, index) => this.leave(id, waiters[index]!));
     }
@@ -203,7 +215,7 @@ export class ProbeQueue {
     }
   }
 
-  private settle(jobId: string, result: Finished): void {
+  private settle(jobId: string, result: Returned): void {
     const job = this.inFlight.get(jobId);
     if (!job) return;
     this.forget(jobId, job);
@@ -211,7 +223,7 @@ export class ProbeQueue {
   }
 
   /** A check stops waiting; the job is forgotten once nobody waits for it any more. */
-  private leave(jobId: string, waiter: (finished: Finished) => void): void {
+  private leave(jobId: string, waiter: (finished: Returned) => void): void {
     const job = this.inFlight.get(jobId);
     if (!job) return;
     job.waiters.delete(waiter);
@@ -239,6 +251,13 @@ export class ProbeQueue {
       this.settle(id, { ok: true, outcome: safeJson(returnvalue) });
     });
   }
+}
+
+/** A job's return value by the contract's schema: a worker of another version may write another shape. */
+function parsed<T>(result: Returned | undefined, schema: z.ZodType<T>): Finished<T> | undefined {
+  if (!result?.ok) return result;
+  const outcome = schema.safeParse(result.outcome);
+  return outcome.success ? { ok: true, outcome: outcome.data } : { ok: false, reason: 'a probe gave a malformed result' };
 }
 
 /** Resolves when `settled` does or at `at` (epoch ms), whichever comes first. */
