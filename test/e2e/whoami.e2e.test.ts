@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WhoamiResponse } from '../../apps/api/src/http/whoami.route.js';
+import { WhoamiResponse } from '@port-checker/shared';
 import { openPorts, type Ports } from '../support/listeners.js';
 import { servicePerTest } from '../support/service-per-test.js';
 

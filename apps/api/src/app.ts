@@ -1,11 +1,11 @@
 import cors from 'cors';
 import express, { type Express } from 'express';
-import type { Logger, SecuritySettings } from '@port-checker/shared';
+import { ROUTES, type HealthResponse, type Logger, type SecuritySettings } from '@port-checker/shared';
 import { requireApiToken } from './http/api-token.js';
 import type { Budgets } from './budgets/budgets.js';
-import { CHECK_PORTS_PATH, checkPorts } from './http/check-ports.route.js';
+import { checkPorts } from './http/check-ports.route.js';
 import type { CheckRequestPolicy } from './checks/check-request.js';
-import { CHECK_TLS_PATH, checkTls } from './http/check-tls.route.js';
+import { checkTls } from './http/check-tls.route.js';
 import { docsRouter } from './http/docs.route.js';
 import { errorHandler, notFound } from './http/error-handler.js';
 import { homeRouter } from './http/home.route.js';
@@ -53,10 +53,11 @@ export function createApp({ checker, queue, logger, policy, metrics, queueName, 
   // is read. Budgets are charged once the body says how many ports a check costs; a refusal for
   // want of the token costs one.
   const beforeCheck = [requireApiToken(security.apiToken, budgets), ...jsonBody()];
-  app.post(CHECK_PORTS_PATH, asCheck('ports'), ...beforeCheck, checkPorts(checker, policy, budgets));
-  app.post(CHECK_TLS_PATH, asCheck('tls'), ...beforeCheck, checkTls(checker, policy, budgets));
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
+  app.post(ROUTES.checkPorts.path, asCheck('ports'), ...beforeCheck, checkPorts(checker, policy, budgets));
+  app.post(ROUTES.checkTls.path, asCheck('tls'), ...beforeCheck, checkTls(checker, policy, budgets));
+  app.get(ROUTES.getHealth.path, (_req, res) => {
+    const body: HealthResponse = { status: 'ok' };
+    res.json(body);
   });
   app.use(readinessRouter(checker, queue, queueName));
   app.use(docsRouter());

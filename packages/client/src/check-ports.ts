@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { CheckPortsRequest, CheckPortsResponse, ErrorResponse, MAX_PORTS_PER_REQUEST, type PortResult } from './check-ports.schema.js';
+import { CheckPortsRequest, CheckPortsResponse, ErrorResponse, MAX_PORTS_PER_REQUEST, ROUTES, type PortResult } from '@port-checker/contract';
 
 export interface CheckPortsOptions {
   /** Base URLs of port checkers, asked in order until one answers. */
@@ -124,7 +124,8 @@ export function checkPortsUrl(server: string): URL {
   if (base?.protocol !== 'http:' && base?.protocol !== 'https:') {
     throw new TypeError(`${JSON.stringify(server)} is not an http:// or https:// URL`);
   }
-  return new URL('check-ports', base);
+  // Relative, so that a checker behind a path prefix keeps it.
+  return new URL(`.${ROUTES.checkPorts.path}`, base);
 }
 
 async function ask(url: URL, body: CheckPortsRequest, timeoutMs: number, signal?: AbortSignal): Promise<Answer> {

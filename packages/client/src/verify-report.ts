@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Port, PortState } from './check-ports.schema.js';
+import { Port, PortState } from '@port-checker/contract';
 
 /** The `--json` output of `port-checker verify`, one object on stdout. */
 export const VerifiedPort = z.strictObject({

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
-import { MAX_PORTS_PER_REQUEST } from '@port-checker/client/contract';
+import { MAX_PORTS_PER_REQUEST } from '@port-checker/contract';
 
 const seconds = z.coerce.number().positive().finite();
 const port = z.coerce.number().int().min(0).max(65535); // 0: any free port

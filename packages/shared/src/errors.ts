@@ -1,23 +1,4 @@
-import type { Limit } from '@port-checker/client/contract';
-
-/** Every error the API answers with, and its HTTP status: the whole list lives here. */
-export const ErrorStatus = {
-  INVALID_REQUEST: 400,
-  INVALID_IP: 400,
-  INVALID_PORT: 400,
-  TOO_MANY_PORTS: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN_TARGET: 403,
-  NOT_FOUND: 404,
-  PAYLOAD_TOO_LARGE: 413,
-  RATE_LIMITED: 429,
-  INTERNAL_ERROR: 500,
-  SERVICE_UNAVAILABLE: 503,
-  CHECK_FAILED: 503,
-  NOT_READY: 503,
-} as const;
-
-export type ErrorCode = keyof typeof ErrorStatus;
+import { ErrorStatus, type ErrorCode, type Limit } from '@port-checker/contract';
 
 /** What a 503 tells the caller to wait before trying again: long enough for a Redis restart. */
 export const RETRY_AFTER_SECONDS = 5;

@@ -1,6 +1,5 @@
-// The HTTP contract lives with the client, which providers install alone; the server uses the same schemas.
-export * from '@port-checker/client/contract';
-export * from './check-tls.schema.js';
+// The HTTP contract, which providers' clients install too; the server validates and answers by it.
+export * from '@port-checker/contract';
 export * from './config.js';
 export * from './deadline.js';
 export * from './errors.js';

@@ -1,6 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
-import { Challenge, Port, PortState } from '@port-checker/client/contract';
+import { Challenge, Port, PortState } from '@port-checker/contract';
 import { keepFinishedSeconds } from './deadline.js';
 import { parseIpLiteral } from './target-policy.js';
 

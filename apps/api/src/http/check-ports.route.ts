@@ -5,8 +5,6 @@ import { parseCheckRequest, type CheckRequestPolicy } from '../checks/check-requ
 import type { Checker } from '../checks/checker.js';
 import { callerAddress } from './caller-address.js';
 
-export const CHECK_PORTS_PATH = '/check-ports';
-
 /** Handles `POST /check-ports` once the token and the JSON body have been checked. */
 export function checkPorts(checker: Checker, policy: CheckRequestPolicy, budgets: Budgets): RequestHandler {
   return async (req, res) => {

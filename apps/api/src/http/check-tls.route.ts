@@ -5,8 +5,6 @@ import { parseTlsCheckRequest, type CheckRequestPolicy } from '../checks/check-r
 import type { Checker } from '../checks/checker.js';
 import { callerAddress } from './caller-address.js';
 
-export const CHECK_TLS_PATH = '/check-tls';
-
 /** Today's Golem provider verifies its HTTPS certificate here after its ports. A TLS check costs one port. */
 export function checkTls(checker: Checker, policy: CheckRequestPolicy, budgets: Budgets): RequestHandler {
   return async (req, res) => {

@@ -7,15 +7,16 @@ import {
   CheckTlsResponse,
   ErrorResponse,
   ErrorStatus,
+  HealthResponse,
   PortResult,
   PortState,
+  ReadyResponse,
+  ROUTES,
   VERSION,
+  WhoamiResponse,
   type ErrorCode,
+  type Route,
 } from '@port-checker/shared';
-import { CHECK_PORTS_PATH } from './check-ports.route.js';
-import { CHECK_TLS_PATH } from './check-tls.route.js';
-import { ReadyResponse } from './readiness.route.js';
-import { WHOAMI_PATH, WhoamiResponse } from './whoami.route.js';
 
 // registry.register() names a schema through the .openapi() method this adds to zod's types. Zod 4
 // copies methods onto a schema when it is made, so the contract's schemas are cloned (`.meta({})`)
@@ -67,43 +68,105 @@ function errorResponses(codes: readonly ErrorCode[], { rateLimited = false } = {
   );
 }
 
-const CHECK_EXAMPLE = {
-  request: { provider_ip: '203.0.113.7', ports: [7466, 50800] },
-  response: {
-    success: true,
-    results: {
-      7466: { accessible: true, error: null, state: 'open', attempts: 1, latency_ms: 0.4 },
-      50800: { accessible: false, error: 'Connection refused', state: 'closed', attempts: 1, latency_ms: null },
+/** What the route table leaves to the document: words, examples, and which headers and security apply. */
+interface RouteDocs {
+  tags: ['checks' | 'operations'];
+  summary: string;
+  description?: string;
+  /** Sends the caller's RateLimit-* headers (a check, charged to its budgets). */
+  charged?: boolean;
+  /** The token may be asked for (PORT_CHECKER_API_TOKEN). */
+  token?: boolean;
+  requestExample?: unknown;
+  responseDescription: string;
+  responseExample: unknown;
+}
+
+const DOCS: Record<keyof typeof ROUTES, RouteDocs> = {
+  checkPorts: {
+    tags: ['checks'],
+    summary: 'Check whether TCP ports of a host are reachable from the internet',
+    description:
+      'Probes every port at once with TCP connects (timeout, retries and delay as configured) and answers when all ' +
+      'have finished, within the deadline (7 s by default): a port whose retries would not fit is answered with what ' +
+      "its attempts found so far. Costs one port per unique port of the per-client budget (and, for someone else's " +
+      'address, of the per-target budgets). Any answer other than 200 means: ask another checker.',
+    charged: true,
+    token: true,
+    requestExample: { provider_ip: '203.0.113.7', ports: [7466, 50800] },
+    responseDescription: 'one result per unique port, keyed by the port number',
+    responseExample: {
+      success: true,
+      results: {
+        7466: { accessible: true, error: null, state: 'open', attempts: 1, latency_ms: 0.4 },
+        50800: { accessible: false, error: 'Connection refused', state: 'closed', attempts: 1, latency_ms: null },
+      },
+      message: 'Successfully verified 1 out of 2 ports',
+      provider_ip: '203.0.113.7',
     },
-    message: 'Successfully verified 1 out of 2 ports',
-    provider_ip: '203.0.113.7',
+  },
+  checkTls: {
+    tags: ['checks'],
+    summary: "Check a TLS service's certificate as a client on the internet would see it",
+    description:
+      'One TLS handshake from a worker: valid when it completes in time, the chain verifies against the trust store ' +
+      "(Node's CAs plus NODE_EXTRA_CA_CERTS), the certificate has not expired and, if given, expected_ip is among its " +
+      'IP subject alternative names. Nothing is sent after the handshake. Costs one port of the budgets.',
+    charged: true,
+    token: true,
+    requestExample: { host: '203.0.113.7', port: 443, expected_ip: '203.0.113.7' },
+    responseDescription: 'the verdict; `valid: false` with a reason is still a 200',
+    responseExample: { valid: true, error: null, peer: '203.0.113.7:443', not_after: '2027-03-01T12:00:00.000Z' },
+  },
+  whoami: {
+    tags: ['checks'],
+    summary: "The caller's address as this checker sees it, and what a check may ask for",
+    description:
+      'What a check without provider_ip probes, so that no outside what-is-my-IP service is needed; whether ' +
+      'provider_ip may name another address; how many ports one request may carry. Needs no token.',
+    responseDescription: "the caller's address and this checker's settings",
+    responseExample: { address: '203.0.113.7', accepts_other_targets: true, max_ports_per_request: 128, api_token_required: false },
+  },
+  getReadiness: {
+    tags: ['operations'],
+    summary: 'Readiness: Redis answers and at least one worker is connected',
+    responseDescription: 'ready to check ports',
+    responseExample: { status: 'ready', workers: 2 },
+  },
+  getHealth: {
+    tags: ['operations'],
+    summary: 'Liveness: the process runs, whether or not Redis answers',
+    responseDescription: 'alive',
+    responseExample: { status: 'ok' },
   },
 };
 
 /**
- * The OpenAPI 3 document, generated from the zod schemas the API validates with: the request
- * and response shapes are never restated here, so the document cannot drift from the code.
+ * The OpenAPI 3 document, generated from the contract's route table and the zod schemas the API
+ * validates with: paths and shapes are never restated here, so the document cannot drift from the code.
  */
 export function createOpenApiDocument(): ReturnType<OpenApiGeneratorV3['generateDocument']> {
   const registry = new OpenAPIRegistry();
   for (const [name, definition] of Object.entries(HEADERS)) registry.registerComponent('headers', name, definition);
   // Named schemas, nested ones included: clients generated from the document get these type names.
-  const name = <T extends z.ZodType>(refId: string, schema: T): T => registry.register(refId, schema.meta({}) as T);
+  const named = new Map<z.ZodType, z.ZodType>();
+  const name = <T extends z.ZodType>(refId: string, schema: T, as: z.ZodType = schema): T => {
+    const registered = registry.register(refId, as.meta({}) as T);
+    named.set(schema, registered);
+    return registered;
+  };
   const state = name('PortState', PortState);
-  const result = name('PortResult', PortResult.extend({ state }));
-  const request = name('CheckPortsRequest', CheckPortsRequest);
+  const result = name('PortResult', PortResult, PortResult.extend({ state }));
   const results = z.record(z.string(), result).describe(CheckPortsResponse.shape.results.description ?? '');
-  const response = name('CheckPortsResponse', CheckPortsResponse.extend({ results }));
+  name('CheckPortsRequest', CheckPortsRequest);
+  name('CheckPortsResponse', CheckPortsResponse, CheckPortsResponse.extend({ results }));
   name('ErrorResponse', ErrorResponse);
-  const ready = name('ReadyResponse', ReadyResponse);
-  const tlsRequest = name('CheckTlsRequest', CheckTlsRequest);
-  const tlsResponse = name('CheckTlsResponse', CheckTlsResponse);
-  const whoami = name('WhoamiResponse', WhoamiResponse);
-  const health = name('HealthResponse', z.object({ status: z.literal('ok') }));
+  name('ReadyResponse', ReadyResponse);
+  name('CheckTlsRequest', CheckTlsRequest);
+  name('CheckTlsResponse', CheckTlsResponse);
+  name('WhoamiResponse', WhoamiResponse);
+  name('HealthResponse', HealthResponse);
 
-  const allCodes = Object.keys(ErrorStatus) as ErrorCode[];
-  // Codes that a check can be answered with: every one but those of other routes.
-  const checkCodes = allCodes.filter((code) => code !== 'NOT_FOUND' && code !== 'NOT_READY');
   // Needed only when PORT_CHECKER_API_TOKEN is set; declared so that "Try it out" can send it.
   const bearer = registry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
@@ -112,90 +175,29 @@ export function createOpenApiDocument(): ReturnType<OpenApiGeneratorV3['generate
   });
   const requestId = { 'X-Request-Id': header('X-Request-Id') };
 
-  registry.registerPath({
-    method: 'post',
-    path: CHECK_PORTS_PATH,
-    operationId: 'checkPorts',
-    tags: ['checks'],
-    summary: 'Check whether TCP ports of a host are reachable from the internet',
-    description:
-      'Probes every port at once with TCP connects (timeout, retries and delay as configured) and answers when all ' +
-      'have finished, within the deadline (7 s by default): a port whose retries would not fit is answered with what ' +
-      "its attempts found so far. Costs one port per unique port of the per-client budget (and, for someone else's " +
-      'address, of the per-target budgets). Any answer other than 200 means: ask another checker.',
-    // Either the token or nothing: an empty requirement keeps the token optional in the document.
-    security: [{ [bearer.name]: [] }, {}],
-    request: { body: { required: true, content: json(request, CHECK_EXAMPLE.request) } },
-    responses: {
-      200: {
-        description: 'one result per unique port, keyed by the port number',
-        headers: { ...requestId, ...RATE_LIMIT_HEADERS },
-        content: json(response, CHECK_EXAMPLE.response),
+  for (const [operationId, route] of Object.entries(ROUTES) as Array<[keyof typeof ROUTES, Route]>) {
+    const docs = DOCS[operationId];
+    const request = route.request && named.get(route.request);
+    registry.registerPath({
+      method: route.method,
+      path: route.path,
+      operationId,
+      tags: docs.tags,
+      summary: docs.summary,
+      ...(docs.description && { description: docs.description }),
+      // Either the token or nothing: an empty requirement keeps the token optional in the document.
+      ...(docs.token && { security: [{ [bearer.name]: [] }, {}] }),
+      ...(request && { request: { body: { required: true, content: json(request, docs.requestExample) } } }),
+      responses: {
+        200: {
+          description: docs.responseDescription,
+          headers: docs.charged ? { ...requestId, ...RATE_LIMIT_HEADERS } : requestId,
+          content: json(named.get(route.response) ?? route.response, docs.responseExample),
+        },
+        ...errorResponses(route.errors, { rateLimited: docs.charged ?? false }),
       },
-      ...errorResponses(checkCodes, { rateLimited: true }),
-    },
-  });
-  registry.registerPath({
-    method: 'post',
-    path: CHECK_TLS_PATH,
-    operationId: 'checkTls',
-    tags: ['checks'],
-    summary: "Check a TLS service's certificate as a client on the internet would see it",
-    description:
-      'One TLS handshake from a worker: valid when it completes in time, the chain verifies against the trust store ' +
-      "(Node's CAs plus NODE_EXTRA_CA_CERTS), the certificate has not expired and, if given, expected_ip is among its " +
-      'IP subject alternative names. Nothing is sent after the handshake. Costs one port of the budgets.',
-    security: [{ [bearer.name]: [] }, {}],
-    request: { body: { required: true, content: json(tlsRequest, { host: '203.0.113.7', port: 443, expected_ip: '203.0.113.7' }) } },
-    responses: {
-      200: {
-        description: 'the verdict; `valid: false` with a reason is still a 200',
-        headers: { ...requestId, ...RATE_LIMIT_HEADERS },
-        content: json(tlsResponse, { valid: true, error: null, peer: '203.0.113.7:443', not_after: '2027-03-01T12:00:00.000Z' }),
-      },
-      ...errorResponses(
-        checkCodes.filter((code) => code !== 'TOO_MANY_PORTS'),
-        { rateLimited: true },
-      ),
-    },
-  });
-  registry.registerPath({
-    method: 'get',
-    path: WHOAMI_PATH,
-    operationId: 'whoami',
-    tags: ['checks'],
-    summary: "The caller's address as this checker sees it, and what a check may ask for",
-    description:
-      'What a check without provider_ip probes, so that no outside what-is-my-IP service is needed; whether ' +
-      'provider_ip may name another address; how many ports one request may carry. Needs no token.',
-    responses: {
-      200: {
-        description: "the caller's address and this checker's settings",
-        headers: requestId,
-        content: json(whoami, { address: '203.0.113.7', accepts_other_targets: true, max_ports_per_request: 128, api_token_required: false }),
-      },
-      ...errorResponses(['INVALID_REQUEST']),
-    },
-  });
-  registry.registerPath({
-    method: 'get',
-    path: '/ready',
-    operationId: 'getReadiness',
-    tags: ['operations'],
-    summary: 'Readiness: Redis answers and at least one worker is connected',
-    responses: {
-      200: { description: 'ready to check ports', headers: requestId, content: json(ready, { status: 'ready', workers: 2 }) },
-      ...errorResponses(['SERVICE_UNAVAILABLE', 'NOT_READY']),
-    },
-  });
-  registry.registerPath({
-    method: 'get',
-    path: '/health',
-    operationId: 'getHealth',
-    tags: ['operations'],
-    summary: 'Liveness: the process runs, whether or not Redis answers',
-    responses: { 200: { description: 'alive', headers: requestId, content: json(health, { status: 'ok' }) } },
-  });
+    });
+  }
 
   return new OpenApiGeneratorV3(registry.definitions).generateDocument({
     openapi: '3.0.3',

@@ -1,14 +1,7 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { AppError, redisRefusal, RETRY_AFTER_SECONDS } from '@port-checker/shared';
+import { AppError, redisRefusal, RETRY_AFTER_SECONDS, ROUTES, type ReadyResponse } from '@port-checker/shared';
 import type { Checker } from '../checks/checker.js';
 import type { ProbeQueue } from '../queue/probe-queue.js';
-
-export const ReadyResponse = z.object({
-  status: z.literal('ready'),
-  workers: z.number().int().min(1).describe('workers connected to the queue'),
-});
-export type ReadyResponse = z.infer<typeof ReadyResponse>;
 
 /**
  * GET /ready: 200 when this API can answer checks, that is Redis answers, takes writes (a Redis
@@ -18,7 +11,7 @@ export type ReadyResponse = z.infer<typeof ReadyResponse>;
  */
 export function readinessRouter(checker: Checker, queue: ProbeQueue, queueName: string): Router {
   const router = Router();
-  router.get('/ready', async (_req, res) => {
+  router.get(ROUTES.getReadiness.path, async (_req, res) => {
     if (checker.draining) {
       throw new AppError('NOT_READY', 'shutting down: finishing the checks in flight and taking no new ones');
     }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { parseIpLiteral, type Logger } from '@port-checker/shared';
+import { parseIpLiteral, ROUTES, type Logger } from '@port-checker/shared';
 import type { ApiMetrics } from './metrics.js';
 import { RequestRecord, type CheckKind, type Outcome } from './request-record.js';
 
-const QUIET_PATHS = new Set(['/health', '/ready']);
+const QUIET_PATHS = new Set<string>([ROUTES.getHealth.path, ROUTES.getReadiness.path]);
 
 /**
  * Gives each request its record (`res.locals.record`) and id (`X-Request-Id`, and the prefix of

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Port } from '@port-checker/client/contract';
+import { Port } from './check-ports.js';
 
 /** Body of `POST /check-tls`, as today's Golem provider sends it. Unknown fields are stripped. */
 export const CheckTlsRequest = z.object({

@@ -60,16 +60,3 @@ export const CheckPortsResponse = z.object({
   provider_ip: z.string(),
 });
 export type CheckPortsResponse = z.infer<typeof CheckPortsResponse>;
-
-/** The budgets a check can be refused by (429 RATE_LIMITED): in ports per client, client network, target and target network, and ports in flight per client. */
-export const Limit = z.enum(['client', 'client_network', 'client_in_flight', 'target', 'target_network']);
-export type Limit = z.infer<typeof Limit>;
-
-export const ErrorResponse = z.object({
-  detail: z.object({
-    code: z.string(),
-    message: z.string(),
-    limit: Limit.optional().describe('only with 429 RATE_LIMITED: which budget has no room, for a program to act on'),
-  }),
-});
-export type ErrorResponse = z.infer<typeof ErrorResponse>;
