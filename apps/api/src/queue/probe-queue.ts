@@ -17,6 +17,7 @@ import {
   type TlsProbeOutcome,
 } from '@port-checker/shared';
 import { cached } from './cached.js';
+import { InFlightJobs, parsed, returned, type Finished, type Returned, type Waiter } from './in-flight-jobs.js';
 
 /** What a job carries, and what its worker returns. */
 export type ProbeData = ProbeJob | TlsProbeJob;
@@ -30,10 +31,7 @@ export interface WantedProbe {
   jobId: string;
 }
 
-/** A job's end: its outcome, parsed by the caller's schema, or why there is none. */
-export type Finished<T> = { ok: true; outcome: T } | { ok: false; reason: string };
-/** As the worker wrote it, before it is parsed. */
-type Returned = Finished<unknown>;
+export type { Finished } from './in-flight-jobs.js';
 
 export const JOB_STATES = ['waiting', 'active', 'delayed'] as const;
 export type JobCounts = Record<(typeof JOB_STATES)[number], number>;
@@ -50,11 +48,6 @@ export interface ProbeQueueOptions {
   redisWatch: RedisWatch;
 }
 
-interface InFlight {
-  key: string;
-  waiters: Set<(finished: Returned) => void>;
-}
-
 /**
  * Everything BullMQ and Redis for probes: the queue, its one shared event stream reader per
  * API process, adding jobs, waiting for them, sharing identical probes, reading results whose
@@ -67,8 +60,7 @@ interface InFlight {
  * one target costs one probe per port, and no Redis command at all for the checks that join.
  */
 export class ProbeQueue {
-  private readonly inFlight = new Map<string, InFlight>();
-  private readonly jobIdByKey = new Map<string, string>();
+  private readonly inFlight = new InFlightJobs();
 
   /** Opens the queue and starts reading its events from the stream's current end. */
   static async open({ redis, redisUrl, queueName, deadlineMs, eventsMaxLen, logger, redisWatch }: ProbeQueueOptions): Promise<ProbeQueue> {
@@ -102,9 +94,9 @@ export class ProbeQueue {
     events.on('completed', ({ jobId, returnvalue }) => {
       // Every API process reads every completion; only its own are worth handing on.
       if (!this.inFlight.has(jobId)) return;
-      this.settle(jobId, { ok: true, outcome: returnvalue });
+      this.inFlight.settle(jobId, { ok: true, outcome: returnvalue });
     });
-    events.on('failed', ({ jobId, failedReason }) => this.settle(jobId, { ok: false, reason: failedReason }));
+    events.on('failed', ({ jobId, failedReason }) => this.inFlight.settle(jobId, { ok: false, reason: failedReason }));
   }
 
   /** Jobs waited on right now (shared probes count once): for shutdown and metrics. */
@@ -116,8 +108,8 @@ export class ProbeQueue {
    * Adds the probes' jobs (those not already in flight from this process) and waits until every
    * one has finished, one has failed, or the check's answer is due; returns what finished, parsed
    * by `outcome`, in the order asked (undefined where nothing did). `onJoin` hears of each job of
-   * another check that one of these probes shares, so that the log names it. Waiters are registered before the jobs are
-   * added, so a completion that arrives first is not missed. At the timeline's `lookUpAt`, results
+   * another check that one of these probes shares, so that the log names it. Waiters are
+   * registered before the jobs are added, so a completion that arrives first is not missed. At the timeline's `lookUpAt`, results
    * still missing are read from the jobs themselves, in case their completion events were lost.
    * Throws SERVICE_UNAVAILABLE when the jobs cannot be added.
    */
@@ -135,24 +127,23 @@ export class ProbeQueue {
 
     const toAdd: WantedProbe[] = [];
     const ids = probes.map((probe) => {
-      const joined = this.jobIdByKey.get(probe.key);
+      const joined = this.inFlight.probing(probe.key);
       if (joined) {
         onJoin?.(joined);
         return joined;
       }
-      this.inFlight.set(probe.jobId, { key: probe.key, waiters: new Set() });
-      this.jobIdByKey.set(probe.key, probe.jobId);
+      this.inFlight.start(probe.jobId, probe.key);
       toAdd.push(probe);
       return probe.jobId;
     });
-    const waiter = (id: string) => (result: Returned) => {
+    const waiter = (id: string): Waiter => (result) => {
       finished.set(id, result);
       failed ||= !result.ok;
       if (!waiting()) resolve();
     };
     const waiters = ids.map((id) => {
       const callback = waiter(id);
-      this.inFlight.get(id)!.waiters.add(callback);
+      this.inFlight.wait(id, callback);
       return callback;
     });
 
@@ -165,7 +156,7 @@ export class ProbeQueue {
       }
       return ids.map((id) => parsed(finished.get(id), outcome));
     } finally {
-      ids.forEach((id, index) => this.leave(id, waiters[index]!));
+      ids.forEach((id, index) => this.inFlight.leave(id, waiters[index]!));
     }
   }
 
@@ -207,32 +198,12 @@ export class ProbeQueue {
       await Promise.all(probes.map(({ name, data, jobId }) => this.queue.add(name, data, { jobId })));
     } catch (cause) {
       // Checks that joined these jobs meanwhile learn at once that they will never run.
-      for (const { jobId } of probes) this.settle(jobId, { ok: false, reason: 'the job could not be enqueued' });
+      for (const { jobId } of probes) this.inFlight.settle(jobId, { ok: false, reason: 'the job could not be enqueued' });
       throw new AppError('SERVICE_UNAVAILABLE', describeRedisError(cause, 'the job queue (Redis) is not reachable; try again shortly'), {
         cause,
         retryAfter: RETRY_AFTER_SECONDS,
       });
     }
-  }
-
-  private settle(jobId: string, result: Returned): void {
-    const job = this.inFlight.get(jobId);
-    if (!job) return;
-    this.forget(jobId, job);
-    for (const waiter of job.waiters) waiter(result);
-  }
-
-  /** A check stops waiting; the job is forgotten once nobody waits for it any more. */
-  private leave(jobId: string, waiter: (finished: Returned) => void): void {
-    const job = this.inFlight.get(jobId);
-    if (!job) return;
-    job.waiters.delete(waiter);
-    if (job.waiters.size === 0) this.forget(jobId, job);
-  }
-
-  private forget(jobId: string, job: InFlight): void {
-    this.inFlight.delete(jobId);
-    if (this.jobIdByKey.get(job.key) === jobId) this.jobIdByKey.delete(job.key);
   }
 
   /**
@@ -247,17 +218,10 @@ export class ProbeQueue {
       const [finishedOn, returnvalue, failedReason] = (fields ?? []) as (string | null)[];
       if (err || !finishedOn) return;
       const id = missing[index]!;
-      if (failedReason) return this.settle(id, { ok: false, reason: failedReason });
-      this.settle(id, { ok: true, outcome: safeJson(returnvalue) });
+      if (failedReason) return this.inFlight.settle(id, { ok: false, reason: failedReason });
+      this.inFlight.settle(id, returned(returnvalue));
     });
   }
-}
-
-/** A job's return value by the contract's schema: a worker of another version may write another shape. */
-function parsed<T>(result: Returned | undefined, schema: z.ZodType<T>): Finished<T> | undefined {
-  if (!result?.ok) return result;
-  const outcome = schema.safeParse(result.outcome);
-  return outcome.success ? { ok: true, outcome: outcome.data } : { ok: false, reason: 'a probe gave a malformed result' };
 }
 
 /** Resolves when `settled` does or at `at` (epoch ms), whichever comes first. */
@@ -269,12 +233,4 @@ function settledOr(settled: Promise<void>, at: number): Promise<void> {
       resolve();
     });
   });
-}
-
-function safeJson(text: string | null | undefined): unknown {
-  try {
-    return text ? JSON.parse(text) : undefined;
-  } catch {
-    return undefined;
-  }
 }
