@@ -19,8 +19,10 @@ describe('the request deadline', () => {
     expect(status).toBe(503);
     expect(body.detail.code).toBe('CHECK_FAILED');
     expect(headers.get('retry-after')).toMatch(/^\d+$/);
+    // The bound is the behaviour: answered at the configured 1 s deadline, not earlier, and not by
+    // the default 7 s one (nor never). 4 s leaves 3 s of slack for a loaded machine.
     expect(elapsedMs).toBeGreaterThanOrEqual(990);
-    expect(elapsedMs).toBeLessThan(2500);
+    expect(elapsedMs).toBeLessThan(4000);
   });
 
   it('has a worker drop a job whose deadline has passed, without probing', async () => {

@@ -34,6 +34,8 @@ describe('a Redis that is connected but does not answer', () => {
     expect(status).toBe(503);
     expect(body.detail.code).toBe('SERVICE_UNAVAILABLE');
     expect(headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(elapsedMs).toBeLessThan(4000);
+    // The bound is the behaviour: ended by the API's 2 s command timeout, not by Redis answering
+    // when its 10 s pause is over. 6 s leaves 4 s of slack on either side.
+    expect(elapsedMs).toBeLessThan(6000);
   });
 });

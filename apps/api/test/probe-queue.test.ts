@@ -40,9 +40,10 @@ describe('ProbeQueue', () => {
       { ok: true, outcome: expect.objectContaining({ state: 'open', attempts: 1 }) },
       { ok: true, outcome: expect.objectContaining({ state: 'open', attempts: 1 }) },
     ]);
-    // Read from the jobs at the timeline's look-up, before the answer is due.
+    // Read from the jobs at the timeline's look-up (no event told of them earlier). That it was
+    // before the answer was due needs no clock: at answerBy, run() gives undefined for a result
+    // still missing, and both are there above.
     expect(elapsed).toBeGreaterThanOrEqual(timeline.lookUpAt - started);
-    expect(elapsed).toBeLessThan(4000);
     expect(probes.pending).toBe(0);
   });
 });

@@ -36,9 +36,10 @@ describe('probePort', () => {
     const result = await probePort('127.0.0.1', filtered.ports[0]!, settings);
     const elapsed = performance.now() - started;
     expect(result).toMatchObject({ state: 'filtered', attempts: 3, error: 'Connection timed out' });
+    // Three attempts of the full timeout and two delays at least (a busy machine only adds); an
+    // attempt not limited to the timeout would run into the test timeout (the kernel's is ~2 min).
     const worstCase = 3 * settings.timeoutMs + 2 * settings.retryDelayMs;
     expect(elapsed).toBeGreaterThanOrEqual(worstCase - 10);
-    expect(elapsed).toBeLessThan(worstCase + 1000);
   });
 
   it('ends an accessible port that starts listening after the first attempt', async () => {
@@ -63,8 +64,11 @@ describe('probePort', () => {
       deadline: Date.now() + 300,
     });
     expect(result).toMatchObject({ state: 'filtered', attempts: 1 });
-    expect(performance.now() - started).toBeGreaterThanOrEqual(250);
-    expect(performance.now() - started).toBeLessThan(2000);
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    // The bound is the behaviour: ended at the 300 ms deadline, not by the 10 s timeout. Half the
+    // timeout still tells the two apart, with seconds of slack for a loaded machine.
+    expect(elapsed).toBeLessThan(5000);
   });
 
   it('makes no retry that would not get its shortest useful time before the deadline', async () => {
@@ -73,7 +77,6 @@ describe('probePort', () => {
     // Defaults of the service: 5 s attempts, 1 s apart; the deadline leaves room for one attempt
     // and the delay, but not for a second attempt of at least SHORTEST_ATTEMPT_MS.
     const timeoutMs = 400;
-    const started = performance.now();
     const result = await probePort('127.0.0.1', filtered.ports[0]!, {
       maxAttempts: 3,
       retryDelayMs: 200,
@@ -81,7 +84,7 @@ describe('probePort', () => {
       retryRefused: false,
       deadline: Date.now() + timeoutMs + 200 + 300,
     });
+    // One attempt: a retry, whenever it ended, would make it 2 (no clock needed to tell).
     expect(result).toMatchObject({ state: 'filtered', attempts: 1, error: 'Connection timed out' });
-    expect(performance.now() - started).toBeLessThan(850); // a retry would end after 900 ms
   });
 });

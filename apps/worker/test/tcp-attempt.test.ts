@@ -35,8 +35,9 @@ describe.each(hosts)('attemptTcp on %s', (host) => {
     const result = await attemptTcp(host, listeners.ports[0]!, { timeoutMs: 200 });
     const elapsed = performance.now() - started;
     expect(result).toEqual({ state: 'filtered', error: 'Connection timed out', latencyMs: null });
+    // Waited the timeout out (a lower bound: a busy machine only makes it longer). The error says
+    // the timer ended it; a connect left to the kernel would run ~2 min, into the test timeout.
     expect(elapsed).toBeGreaterThanOrEqual(195);
-    expect(elapsed).toBeLessThan(1500);
   });
 });
 
@@ -120,17 +121,16 @@ describe('attemptTcp with a challenge', () => {
     const result = await attemptTcp('127.0.0.1', port, { timeoutMs: 200, challenge });
     const elapsed = performance.now() - started;
     expect(result).toMatchObject({ state: 'open', verified: false, verifyError: 'Challenge not received within 200 ms' });
+    // Waited the timeout out; the error says its timer ended the wait (else: the test timeout).
     expect(elapsed).toBeGreaterThanOrEqual(195);
-    expect(elapsed).toBeLessThan(1500);
   });
 
   it('stops reading when its signal aborts', async () => {
     const port = await serve(() => {});
-    const started = performance.now();
-    // The handshake on loopback takes well under the 300 ms before the abort.
+    // The handshake on loopback takes well under the 300 ms before the abort. The error names the
+    // abort as what ended the wait; without it the 60 s timeout would run into the test timeout.
     const result = await attemptTcp('127.0.0.1', port, { timeoutMs: 60_000, signal: AbortSignal.timeout(300), challenge });
     expect(result).toMatchObject({ state: 'open', verified: false, verifyError: 'Stopped waiting for the challenge: the check ended' });
-    expect(performance.now() - started).toBeLessThan(2000);
   });
 
   it('leaves no socket or timer behind, and resets every connection it opened', async () => {

@@ -29,7 +29,6 @@ describe('runShutdownSteps', () => {
   it('gives up on a step that outlasts its timeout and goes on with the next', async () => {
     const { logger, lines } = captureLogs('test');
     let lastRan = false;
-    const started = performance.now();
 
     const result = runShutdownSteps(
       [
@@ -39,8 +38,8 @@ describe('runShutdownSteps', () => {
       logger,
     );
 
+    // Settles at all (a step that never ends would hold it until the test timeout), by the timer:
     await expect(result).rejects.toThrow('hangs');
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(lastRan).toBe(true);
     expect(lines[0]).toMatchObject({ msg: 'shutdown step failed', step: 'hangs', err: { message: 'timed out after 50 ms' } });
   });
