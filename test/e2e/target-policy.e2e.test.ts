@@ -47,11 +47,13 @@ describe('PORT_CHECKER_DENY_CIDRS', () => {
   // Local targets allowed, so that only the deny-list can refuse these loopback addresses; no worker.
   let denying: Service;
   beforeAll(async () => {
-    denying = await startService({ env: { PORT_CHECKER_DENY_CIDRS: '127.0.0.2/32, 127.0.1.0/24,::1/128', PORT_CHECK_DEADLINE: '1' }, workers: 0 });
+    // 127.0.0.4 in IPv4-mapped form, as an operator may copy it from a dual-stack socket's log.
+    const deny = '127.0.0.2/32, 127.0.1.0/24,::1/128, ::ffff:127.0.0.4/128';
+    denying = await startService({ env: { PORT_CHECKER_DENY_CIDRS: deny, PORT_CHECK_DEADLINE: '1' }, workers: 0 });
   });
   afterAll(() => denying?.stop());
 
-  it.each(['127.0.0.2', '127.0.1.200', '::ffff:127.0.0.2', '::1'])('refuses %s with 403 FORBIDDEN_TARGET, enqueueing nothing', async (target) => {
+  it.each(['127.0.0.2', '127.0.1.200', '::ffff:127.0.0.2', '::1', '127.0.0.4', '::ffff:127.0.0.4'])('refuses %s with 403 FORBIDDEN_TARGET, enqueueing nothing', async (target) => {
     const { status, body } = await denying.check({ provider_ip: target, ports: [7466] });
     expect(status).toBe(403);
     expect(body.detail).toEqual({ code: 'FORBIDDEN_TARGET', message: expect.stringMatching(/its operator excludes it \(PORT_CHECKER_DENY_CIDRS\)$/) });

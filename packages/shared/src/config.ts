@@ -97,6 +97,17 @@ function parseTrustProxy(text: string, ctx: z.RefinementCtx): TrustProxy {
   return entries;
 }
 
+/**
+ * An IPv4-mapped subnet (::ffff:a.b.c.d/n, n ≥ 96) as the IPv4 subnet it names; any other entry as
+ * it is; undefined for a mapped entry wider than the mapped space, which names no IPv4 subnet.
+ */
+function unmappedCidr(entry: string): string | undefined {
+  const [network, bits] = ipaddr.parseCIDR(entry);
+  if (network.kind() !== 'ipv6' || !(network as ipaddr.IPv6).isIPv4MappedAddress()) return entry;
+  if (bits < 96) return undefined;
+  return `${(network as ipaddr.IPv6).toIPv4Address().toString()}/${bits - 96}`;
+}
+
 function isCidr(text: string): boolean {
   const [address = '', bits = ''] = text.split('/');
   if (isIP(address) === 0 || !/^\d+$/.test(bits)) return false;
@@ -115,7 +126,14 @@ function parseCidrList(text: string, ctx: z.RefinementCtx): string[] {
     ctx.addIssue({ code: 'custom', message: `"${bad}" is not a CIDR subnet such as 168.63.129.16/32 or 2001:db8::/32` });
     return z.NEVER;
   }
-  return entries;
+  // Targets are judged in IPv4 form (parseIpLiteral unwraps ::ffff:a.b.c.d): so are the entries that name them.
+  const canonical = entries.map(unmappedCidr);
+  const wide = entries.find((_, index) => canonical[index] === undefined);
+  if (wide !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${wide}" reaches outside the IPv4-mapped space ::ffff:0:0/96: name the IPv4 subnet instead` });
+    return z.NEVER;
+  }
+  return canonical as string[];
 }
 
 function parseCorsOrigins(text: string, ctx: z.RefinementCtx): '*' | string[] {

@@ -121,6 +121,11 @@ describe('loadConfig: abuse protection', () => {
       .toEqual(['https://a.example', 'http://localhost:3000']);
   });
 
+  it('reads an IPv4-mapped PORT_CHECKER_DENY_CIDRS entry as the IPv4 subnet it names, and refuses one wider than the mapped space', () => {
+    expect(loadConfig({ PORT_CHECKER_DENY_CIDRS: '::ffff:127.0.0.2/128, ::ffff:10.0.0.0/104' }).denyCidrs).toEqual(['127.0.0.2/32', '10.0.0.0/8']);
+    expect(() => loadConfig({ PORT_CHECKER_DENY_CIDRS: '::ffff:0:0/95' })).toThrow(/::ffff:0:0\/95/);
+  });
+
   it('reads PORT_CHECKER_DENY_CIDRS as a list of IPv4 and IPv6 subnets, none by default', () => {
     expect(loadConfig({}).denyCidrs).toEqual([]);
     expect(loadConfig({ PORT_CHECKER_DENY_CIDRS: '168.63.129.16/32, 2001:db8:64::/96,' }).denyCidrs).toEqual([
