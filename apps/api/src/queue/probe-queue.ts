@@ -212,12 +212,16 @@ export class ProbeQueue {
    */
   private async lookUpMissing(missing: readonly string[]): Promise<void> {
     const pipeline = this.redis.pipeline();
-    for (const id of missing) pipeline.hmget(this.queue.toKey(id), 'finishedOn', 'returnvalue', 'failedReason');
+    // `name` is set when a job is added: without it there is no job (Redis lost it, or someone removed it).
+    for (const id of missing) pipeline.hmget(this.queue.toKey(id), 'name', 'finishedOn', 'returnvalue', 'failedReason');
     const replies = await pipeline.exec().catch(() => null);
     replies?.forEach(([err, fields], index) => {
-      const [finishedOn, returnvalue, failedReason] = (fields ?? []) as (string | null)[];
-      if (err || !finishedOn) return;
+      const [name, finishedOn, returnvalue, failedReason] = (fields ?? []) as (string | null)[];
+      if (err) return;
       const id = missing[index]!;
+      // Failed now, so that checks of its probe stop joining it and the next one adds a job afresh.
+      if (!name) return this.inFlight.settle(id, { ok: false, reason: 'the job vanished from Redis before it finished' });
+      if (!finishedOn) return;
       if (failedReason) return this.inFlight.settle(id, { ok: false, reason: failedReason });
       this.inFlight.settle(id, returned(returnvalue));
     });
