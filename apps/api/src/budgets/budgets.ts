@@ -7,7 +7,7 @@ import { budgetScripts } from './scripts.js';
 export interface ChargedCheck {
   /** The caller's address (canonical). */
   client: string;
-  /** The address checked; a check of the caller's own address is never charged to the target's budgets. */
+  /** The address checked; a check of the caller's own address, or own IPv6 /64, is never charged to the target's budgets. */
   target: string;
   /** Ports the check costs (a TLS check costs one). */
   ports: number;
@@ -91,7 +91,8 @@ export function createBudgets(redis: Redis, settings: BudgetSettings, keyPrefix:
   }
 
   async function charge({ client, target, ports }: ChargedCheck): Promise<Charge> {
-    const counters = countersFor(settings, client, client === target ? undefined : target);
+    // A /64 is one subscriber's (clientKey): its addresses are the provider's own, not a stranger's.
+    const counters = countersFor(settings, client, clientKey(client) === clientKey(target) ? undefined : target);
     if (counters.length === 0 && cap === 0) return { headers: {}, release: () => {}, refund: () => {} };
     const member = `${process.pid}.${++sequence}.${Date.now()}`;
     const headers = await chargeCounters(client, counters, ports, cap, member);
