@@ -124,14 +124,30 @@ describe('the per-client budget', () => {
     expect(rateLimitHeaders(fits).remaining).toBe('0');
   });
 
-  it('gives back what a check that ends in a 503 was charged', async () => {
-    // No worker and a short deadline: every check ends in 503 CHECK_FAILED.
-    const { check } = await budgeted({ PORT_CHECKER_RATE_LIMIT_PORTS: '2', PORT_CHECK_DEADLINE: '0.2' }, 0);
+  it('gives back what a check turned away with 503 SERVICE_UNAVAILABLE was charged, but charges one that ended in CHECK_FAILED', async () => {
+    // No worker: admitted jobs stay waiting, so a check ends in CHECK_FAILED at its deadline, and past a
+    // backlog of 1 the next is turned away as overloaded.
+    const { check, jobCount } = await budgeted({ PORT_CHECKER_RATE_LIMIT_PORTS: '10', PORT_CHECK_DEADLINE: '2', PORT_CHECK_MAX_BACKLOG: '1' }, 0);
 
-    const failed = [await check(self([7466, 7467])), await check(self([7466, 7467])), await check(self([7466, 7467]))];
+    const failing = check(self([7466, 7467]));
+    await expect.poll(() => jobCount()).toBe(2);
+    const turnedAway = await check(self([7468]));
+    const failed = await failing;
+    const after = await check(self([7469, 7470, 7471, 7472, 7473, 7474, 7475, 7476, 7477]));
 
-    expect(failed.map((answer) => answer.body.detail.code)).toEqual(['CHECK_FAILED', 'CHECK_FAILED', 'CHECK_FAILED']);
-    expect(failed.map((answer) => rateLimitHeaders(answer).remaining)).toEqual(['0', '0', '0']);
+    expect([failed.body.detail.code, turnedAway.body.detail.code]).toEqual(['CHECK_FAILED', 'SERVICE_UNAVAILABLE']);
+    // 10 ports: 2 charged for the failed check, the 1 turned away given back: 8 left, too few for 9.
+    expect(after.status).toBe(429);
+    expect(rateLimitHeaders(after)).toMatchObject({ limit: '10', remaining: '8' });
+  });
+
+  it('removes the jobs of a failed check that no worker has taken, so that no worker probes for nobody', async () => {
+    // No worker in time: the check fails at its deadline with all its jobs still waiting.
+    const { check, jobCount } = await budgeted({ PORT_CHECK_DEADLINE: '1' }, 0);
+    const failed = await check(self([7466, 7467, 7468]));
+    expect(failed.body.detail.code).toBe('CHECK_FAILED');
+
+    await expect.poll(() => jobCount()).toBe(0);
   });
 
   it('bounds each IPv6 client per /64, and clients rotating /64s per /56 and /48', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type Worker } from 'bullmq';
 import { inject } from 'vitest';
-import { loadConfig, type CheckPortsResponse, type Config, type ErrorResponse } from '@port-checker/shared';
+import { loadConfig, PROBE_JOB_NAME, type CheckPortsResponse, type Config, type ErrorResponse, type ProbeJob } from '@port-checker/shared';
 import { startApi, type RunningApi } from '../../apps/api/src/server.js';
 import { startProbeWorker } from '../../apps/worker/src/probe.worker.js';
 import type { ProbeHooks } from '../../apps/worker/src/probe.processor.js';
@@ -94,6 +94,21 @@ export async function startService({ env = {}, workers = 1, redisUrl = inject('r
       });
       const parsed = (await response.json()) as CheckAnswer['body'];
       return { status: response.status, headers: response.headers, body: parsed, elapsedMs: performance.now() - started };
+    },
+
+    /**
+     * Adds a probe job outside any check, as an API leaves one that dies mid-check (a living API
+     * removes the waiting jobs of a check it gave up on): its port of 127.0.0.1, with the
+     * service's probe settings and `deadline`.
+     */
+    async addJob(port: number, deadline: number): Promise<void> {
+      const queue = new Queue(config.queueName, { connection: { url: redisUrl } });
+      try {
+        const data: ProbeJob = { host: '127.0.0.1', port, deadline, ...config.probe };
+        await queue.add(PROBE_JOB_NAME, data);
+      } finally {
+        await queue.close();
+      }
     },
 
     /** Jobs in the queue in any state: proves whether anything was enqueued. */

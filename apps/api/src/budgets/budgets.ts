@@ -24,8 +24,9 @@ export interface Budgets {
    * Runs a check charged to every budget it counts against, all or none, in one atomic Redis call;
    * its value and the caller's RateLimit-* headers, which an AppError it throws carries as well.
    * Throws RATE_LIMITED naming the first limit without room (nothing charged; `limit` says which),
-   * or SERVICE_UNAVAILABLE when Redis does not answer. A check the service could not finish
-   * (SERVICE_UNAVAILABLE, CHECK_FAILED) is given back what it was charged, as if never asked.
+   * or SERVICE_UNAVAILABLE when Redis does not answer. A check turned away with SERVICE_UNAVAILABLE
+   * (nothing of it was probed) is given back what it was charged, as if never asked; one that ended
+   * in CHECK_FAILED is not: its probes may have run, and a refund would make them free.
    */
   spend<T>(check: ChargedCheck, run: () => Promise<T>): Promise<Spent<T>>;
   /** Charges one port to the client's budgets for a request refused without a valid API token; the headers to answer with. */
@@ -36,12 +37,16 @@ interface Charge {
   headers: Record<string, string>;
   /** The check ended: its ports are no longer in flight. */
   release(): void;
-  /** The service could not finish the check: its ports are given back to every budget. */
+  /** The service turned the check away: its ports are given back to every budget. */
   refund(): void;
 }
 
-/** Errors for which the check's ports are given back: the service, not the caller, failed. */
-const refundable = (error: unknown): boolean => error instanceof AppError && (error.code === 'SERVICE_UNAVAILABLE' || error.code === 'CHECK_FAILED');
+/**
+ * Errors for which the check's ports are given back: the service turned it away before any probe
+ * ran (Redis did not take its jobs, overload, shutdown). CHECK_FAILED is charged: workers took
+ * some of its probes, and refunding them let a client keep workers busy for free.
+ */
+const refundable = (error: unknown): boolean => error instanceof AppError && error.code === 'SERVICE_UNAVAILABLE';
 
 /**
  * Per-client and per-target budgets in ports, shared by every API replica through Redis

@@ -53,12 +53,17 @@ export class InFlightJobs {
     for (const waiter of job.waiters) waiter(result);
   }
 
-  /** A check stops waiting; the job is forgotten once nobody waits for it any more. */
-  leave(jobId: string, waiter: Waiter): void {
+  /**
+   * A check stops waiting; the job is forgotten once nobody waits for it any more. True when that
+   * happened before the job ended: nobody will read its result.
+   */
+  leave(jobId: string, waiter: Waiter): boolean {
     const job = this.jobs.get(jobId);
-    if (!job) return;
+    if (!job) return false;
     job.waiters.delete(waiter);
-    if (job.waiters.size === 0) this.forget(jobId, job);
+    if (job.waiters.size > 0) return false;
+    this.forget(jobId, job);
+    return true;
   }
 
   private forget(jobId: string, job: InFlightJob): void {

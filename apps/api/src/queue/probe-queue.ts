@@ -156,8 +156,18 @@ export class ProbeQueue {
       }
       return ids.map((id) => parsed(finished.get(id), outcome));
     } finally {
-      ids.forEach((id, index) => this.inFlight.leave(id, waiters[index]!));
+      const abandoned = ids.filter((id, index) => this.inFlight.leave(id, waiters[index]!));
+      if (abandoned.length > 0) this.removeWaiting(abandoned);
     }
+  }
+
+  /**
+   * Removes jobs nobody waits for any more (their check failed or timed out) that no worker has
+   * taken yet, so that no worker's slot goes to a probe whose result nobody reads. BullMQ leaves a
+   * job a worker holds (locked): that probe ends by its deadline.
+   */
+  private removeWaiting(jobIds: readonly string[]): void {
+    for (const id of jobIds) this.queue.remove(id).catch(() => {});
   }
 
   /**
