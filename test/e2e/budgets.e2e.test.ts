@@ -193,6 +193,31 @@ describe('the cap on ports in flight per client', () => {
       await filtered.close();
     }
   });
+
+  it("bounds an IPv6 client's /56 and /48 too, at 4 and 16 times the cap, so that rotating /64s buys a bounded multiple", async () => {
+    // No worker: each admitted check holds its 2 ports in flight until its deadline. Cap 2: a /56 holds 8, a /48 32.
+    const limited = await budgeted({ PORT_CHECK_MAX_PORTS: '2', PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '2', PORT_CHECK_DEADLINE: '3' }, 0);
+    const { check, config } = limited;
+    const port = open.ports.slice(0, 2);
+    // Four /64s of 2001:db8:0:100::/56, each at its own cap: the /56 is full once all four are charged.
+    const held = ['100', '101', '102', '103'].map((slash64) => check(self(port), from(`2001:db8:0:${slash64}::1`)));
+    const redis = new Redis(config.redisUrl);
+    try {
+      await expect.poll(() => redis.zcard(`port-checker:${config.queueName}:in-flight:2001:db8:0:100::/56`)).toBe(4);
+    } finally {
+      redis.disconnect();
+    }
+
+    const fifth = await check(self(port), from('2001:db8:0:1ff::1'));
+    const otherNetwork = check(self(port), from('2001:db8:0:200::1'));
+
+    expect(fifth.status).toBe(429);
+    expect(fifth.body.detail.limit).toBe('client_network_in_flight');
+    expect(fifth.body.detail.message).toMatch(/^per-network limit of clients on ports in flight: 2001:db8:0:100::\/56 may have 8 ports being checked at once/);
+    held.push(otherNetwork);
+    // The others were admitted: no worker, so each ends in CHECK_FAILED at its deadline, never a 429.
+    expect((await Promise.all(held)).map((answer) => answer.body.detail.code)).toEqual(Array(5).fill('CHECK_FAILED'));
+  });
 });
 
 describe('the per-target budgets', () => {

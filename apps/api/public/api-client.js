@@ -29,6 +29,7 @@ const LIMITS = /** @type {Record<string, string>} */ ({
   client: 'This checker limits how many checks one address may ask for in a while.',
   client_network: 'This checker limits how many checks one network may ask for in a while.',
   client_in_flight: 'This checker limits how many ports one address may have checked at once.',
+  client_network_in_flight: 'This checker limits how many ports one network may have checked at once.',
   target: 'This checker limits how often one address may be probed in a while, whoever asks.',
   target_network: 'This checker limits how often one network may be probed in a while, whoever asks.',
 });

@@ -14,6 +14,8 @@ const settings: BudgetSettings = {
   clientPortsPer56: 0,
   clientPortsPer48: 0,
   clientPortsInFlight: 0,
+  clientPortsInFlightPer56: 0,
+  clientPortsInFlightPer48: 0,
   targetPorts: 4,
   targetNetworkPorts: 0,
 };

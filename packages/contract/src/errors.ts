@@ -19,8 +19,12 @@ export const ErrorStatus = {
 
 export type ErrorCode = keyof typeof ErrorStatus;
 
-/** The budgets a check can be refused by (429 RATE_LIMITED): in ports per client, client network, target and target network, and ports in flight per client. */
-export const Limit = z.enum(['client', 'client_network', 'client_in_flight', 'target', 'target_network']);
+/**
+ * The budgets a check can be refused by (429 RATE_LIMITED): ports per window of a client, of a
+ * client's network, of a target and of a target's network; ports in flight of a client and of a
+ * client's IPv6 network.
+ */
+export const Limit = z.enum(['client', 'client_network', 'client_in_flight', 'client_network_in_flight', 'target', 'target_network']);
 export type Limit = z.infer<typeof Limit>;
 
 /** Every error answer: `{"detail": {"code", "message"}}`, and which budget refused a 429. */

@@ -52,6 +52,8 @@ const Env = z.object({
   PORT_CHECKER_RATE_LIMIT_PORTS_IPV6_48: z.coerce.number().int().min(0).optional(),
   PORT_CHECKER_RATE_LIMIT_WINDOW: z.coerce.number().int().min(1).max(86_400).default(60),
   PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: z.coerce.number().int().min(0).default(128),
+  PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT_IPV6_56: z.coerce.number().int().min(0).optional(),
+  PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT_IPV6_48: z.coerce.number().int().min(0).optional(),
   PORT_CHECKER_TARGET_RATE_LIMIT_PORTS: z.coerce.number().int().min(0).default(1000),
   PORT_CHECKER_TARGET_NETWORK_RATE_LIMIT_PORTS: z.coerce.number().int().min(0).default(4000),
   PORT_CHECKER_SELF_CHECK_ONLY: flag.default(false),
@@ -207,6 +209,9 @@ export interface Budgets {
   readonly clientPortsPer48: number;
   /** Ports one client has being checked at once (in every API replica together). */
   readonly clientPortsInFlight: number;
+  /** The same for all clients of an IPv6 /56 and /48 together. */
+  readonly clientPortsInFlightPer56: number;
+  readonly clientPortsInFlightPer48: number;
   /** Per target address (an IPv6 /64), charged only for checks of someone else's address. */
   readonly targetPorts: number;
   /** Per target network: IPv4 /24, IPv6 /48. */
@@ -273,6 +278,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         clientPortsPer56: e.PORT_CHECKER_RATE_LIMIT_PORTS_IPV6_56 ?? 4 * e.PORT_CHECKER_RATE_LIMIT_PORTS,
         clientPortsPer48: e.PORT_CHECKER_RATE_LIMIT_PORTS_IPV6_48 ?? 16 * e.PORT_CHECKER_RATE_LIMIT_PORTS,
         clientPortsInFlight: e.PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT,
+        clientPortsInFlightPer56: e.PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT_IPV6_56 ?? 4 * e.PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT,
+        clientPortsInFlightPer48: e.PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT_IPV6_48 ?? 16 * e.PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT,
         targetPorts: e.PORT_CHECKER_TARGET_RATE_LIMIT_PORTS,
         targetNetworkPorts: e.PORT_CHECKER_TARGET_NETWORK_RATE_LIMIT_PORTS,
       }),

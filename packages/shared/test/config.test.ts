@@ -69,6 +69,8 @@ describe('loadConfig: abuse protection', () => {
         clientPortsPer56: 1200,
         clientPortsPer48: 4800,
         clientPortsInFlight: 128,
+        clientPortsInFlightPer56: 512,
+        clientPortsInFlightPer48: 2048,
         targetPorts: 1000,
         targetNetworkPorts: 4000,
       },

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { AppError, describeRedisError, inFlightHoldMs, RETRY_AFTER_SECONDS, type Budgets as BudgetSettings } from '@port-checker/shared';
-import { clientKey, countersFor } from './counters.js';
+import { clientKey, countersFor, inFlightFor } from './counters.js';
 import { rateLimitHeaders, refusal, type Counter } from './limits.js';
 import { budgetScripts } from './scripts.js';
 
@@ -59,22 +59,22 @@ const refundable = (error: unknown): boolean => error instanceof AppError && err
 export function createBudgets(redis: Redis, settings: BudgetSettings, keyPrefix: string, deadlineMs: number): Budgets {
   const scripts = budgetScripts(redis);
   const window = settings.windowSeconds;
-  const cap = settings.clientPortsInFlight;
   const counterKey = ({ limit, owner }: Counter): string => `${keyPrefix}:budget:${limit}:${owner}`;
-  const inFlightKey = (client: string): string => `${keyPrefix}:in-flight:${clientKey(client)}`;
+  // One set of the checks in flight per client and per IPv6 network of clients, whatever the cap.
+  const inFlightKey = ({ owner }: Counter): string => `${keyPrefix}:in-flight:${owner}`;
   const holdMs = inFlightHoldMs(deadlineMs);
   let sequence = 0;
 
   /**
-   * Charges `ports` to `counters` and, when `inFlightCap` > 0, to the client's ports in flight;
-   * returns the caller's RateLimit-* headers, or throws RATE_LIMITED.
+   * Charges `ports` to the window `counters` and to the caps on ports in flight `inFlight` (the
+   * check as `member`); returns the caller's RateLimit-* headers, or throws RATE_LIMITED.
    */
-  async function chargeCounters(client: string, counters: Counter[], ports: number, inFlightCap: number, member: string): Promise<Record<string, string>> {
-    const keys = counters.map(counterKey);
-    if (inFlightCap > 0) keys.push(inFlightKey(client));
+  async function chargeCounters(counters: Counter[], inFlight: Counter[], ports: number, member: string): Promise<Record<string, string>> {
+    const keys = [...counters.map(counterKey), ...inFlight.map(inFlightKey)];
+    const limits = [...counters, ...inFlight].map((c) => c.points);
     let reply: [number, number, number];
     try {
-      reply = await scripts.chargeBudgets(keys.length, ...keys, ports, window, inFlightCap, member, holdMs, ...counters.map((c) => c.points));
+      reply = await scripts.chargeBudgets(keys.length, ...keys, ports, window, counters.length, member, holdMs, ...limits);
     } catch (cause) {
       // Neither a 500 nor an unlimited pass; and the real cause, a Redis out of memory, say.
       throw new AppError('SERVICE_UNAVAILABLE', describeRedisError(cause, 'the rate limiter (Redis) is not reachable; try again shortly'), {
@@ -85,7 +85,7 @@ export function createBudgets(redis: Redis, settings: BudgetSettings, keyPrefix:
     const [refused, used, ms] = reply;
     const reset = Math.max(1, Math.ceil(ms / 1000));
     if (refused > 0) {
-      const counter = counters[refused - 1] ?? { limit: 'client_in_flight', owner: clientKey(client), points: inFlightCap };
+      const counter = [...counters, ...inFlight][refused - 1]!;
       throw new AppError('RATE_LIMITED', refusal(counter, used, ports, window, reset), {
         retryAfter: reset,
         limit: counter.limit,
@@ -98,19 +98,20 @@ export function createBudgets(redis: Redis, settings: BudgetSettings, keyPrefix:
   async function charge({ client, target, ports }: ChargedCheck): Promise<Charge> {
     // A /64 is one subscriber's (clientKey): its addresses are the provider's own, not a stranger's.
     const counters = countersFor(settings, client, clientKey(client) === clientKey(target) ? undefined : target);
-    if (counters.length === 0 && cap === 0) return { headers: {}, release: () => {}, refund: () => {} };
+    const inFlight = inFlightFor(settings, client);
+    if (counters.length === 0 && inFlight.length === 0) return { headers: {}, release: () => {}, refund: () => {} };
     const member = `${process.pid}.${++sequence}.${Date.now()}`;
-    const headers = await chargeCounters(client, counters, ports, cap, member);
+    const headers = await chargeCounters(counters, inFlight, ports, member);
 
     const inFlightMember = `${ports}:${member}`;
     return {
       headers,
       release() {
-        if (cap > 0) redis.zrem(inFlightKey(client), inFlightMember).catch(() => {}); // else it expires at its hold
+        for (const cap of inFlight) redis.zrem(inFlightKey(cap), inFlightMember).catch(() => {}); // else it expires at its hold
       },
       refund() {
-        const refundKeys = [...counters.map(counterKey), inFlightKey(client)];
-        scripts.refundBudgets(refundKeys.length, ...refundKeys, ports, inFlightMember).catch(() => {});
+        const refundKeys = [...counters.map(counterKey), ...inFlight.map(inFlightKey)];
+        scripts.refundBudgets(refundKeys.length, ...refundKeys, ports, inFlightMember, counters.length).catch(() => {});
       },
     };
   }
@@ -118,7 +119,7 @@ export function createBudgets(redis: Redis, settings: BudgetSettings, keyPrefix:
   return {
     async chargeUnauthorized(client) {
       const counters = countersFor(settings, client, undefined);
-      return counters.length > 0 ? chargeCounters(client, counters, 1, 0, '') : {};
+      return counters.length > 0 ? chargeCounters(counters, [], 1, '') : {};
     },
 
     async spend(check, run) {

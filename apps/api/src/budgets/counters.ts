@@ -21,6 +21,19 @@ export function countersFor(settings: BudgetSettings, client: string, stranger: 
 }
 
 /**
+ * The caps on ports in flight a check counts against, those configured off left out: the
+ * client's, and for IPv6 its /56's and /48's, so that rotating /64s buys a bounded multiple only.
+ */
+export function inFlightFor(settings: BudgetSettings, client: string): Counter[] {
+  const caps: Counter[] = [{ limit: 'client_in_flight', owner: clientKey(client), points: settings.clientPortsInFlight }];
+  if (ipaddr.parse(client).kind() === 'ipv6') {
+    caps.push({ limit: 'client_network_in_flight', owner: network(client, 56), points: settings.clientPortsInFlightPer56 });
+    caps.push({ limit: 'client_network_in_flight', owner: network(client, 48), points: settings.clientPortsInFlightPer48 });
+  }
+  return caps.filter((cap) => cap.points > 0);
+}
+
+/**
  * The budget key of one address. IPv6 addresses count per /64, the smallest block a subscriber
  * is given: counting single addresses would let one client rotate through 2^64 of them.
  */

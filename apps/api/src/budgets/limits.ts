@@ -13,6 +13,8 @@ const DESCRIPTIONS: Record<Limit, (owner: string, limit: number, window: number)
   client: (owner, limit, window) => `per-client limit: ${owner} may have ${limit} ports checked per ${window} s`,
   client_network: (owner, limit, window) => `per-network limit of clients: ${owner} may have ${limit} ports checked per ${window} s`,
   client_in_flight: (owner, limit) => `per-client limit on ports in flight: ${owner} may have ${limit} ports being checked at once`,
+  client_network_in_flight: (owner, limit) =>
+    `per-network limit of clients on ports in flight: ${owner} may have ${limit} ports being checked at once`,
   target: (owner, limit, window) => `per-target limit: ${owner} may be probed on ${limit} ports per ${window} s`,
   target_network: (owner, limit, window) => `per-target-network limit: ${owner} may be probed on ${limit} ports per ${window} s`,
 };
