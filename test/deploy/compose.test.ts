@@ -100,10 +100,23 @@ describe('docker-compose.yml', () => {
   });
 
   it('publishes the API on port 9000 only, its metrics inside the compose network, and checks its health on /ready', () => {
-    expect(api!.ports).toEqual([`${defaults.port}:${defaults.port}`]);
+    expect(api!.ports).toEqual([`\${API_PUBLISH:-${defaults.port}}:${defaults.port}`]);
     expect(api!.expose).toEqual([String(defaults.admin.apiPort)]);
     expect(api!.environment!.PORT_CHECKER_ADMIN_HOST).toBe('0.0.0.0');
     expect(api!.healthcheck!.test.join(' ')).toContain(`http://127.0.0.1:${defaults.port}/ready`);
+  });
+
+  it('publishes the API on every interface by default, on loopback alone with API_PUBLISH=127.0.0.1:9000 behind a proxy', () => {
+    // Compose's interpolation of ${NAME:-default}: unset or empty takes the default.
+    const published = (env: Record<string, string>): string =>
+      api!.ports![0]!.replace(/\$\{(\w+):-([^}]*)\}/g, (_, name: string, fallback: string) => env[name] || fallback);
+    // No host address: Docker publishes on every IPv4 and IPv6 address, as before the variable.
+    expect(published({})).toBe(`${defaults.port}:${defaults.port}`);
+    expect(published({ API_PUBLISH: '127.0.0.1:9000' })).toBe(`127.0.0.1:9000:${defaults.port}`);
+    // The comment above the ports says when: behind a reverse proxy on this host.
+    const text = readRepoFile('docker-compose.yml');
+    const comment = text.slice(text.lastIndexOf('\n\n', text.indexOf('  api:')), text.indexOf('"${API_PUBLISH'));
+    expect(comment).toMatch(/#.*reverse proxy[^]*API_PUBLISH=127\.0\.0\.1:9000/);
   });
 
   it('lets workers scale: no published port or fixed name; metrics exposed on the configured port', () => {

@@ -79,6 +79,17 @@ describe.each([API, WORKER])('%s', (path) => {
   });
 });
 
+describe('the API unit', () => {
+  it('says, beside the environment file, to listen on loopback behind a reverse proxy, and changes no default itself', () => {
+    const text = readRepoFile(API);
+    const comments = text.slice(0, text.indexOf('EnvironmentFile=')).split('\n').filter((line) => line.startsWith('#')).join('\n');
+    expect(comments).toMatch(/reverse proxy[^]*PORT_CHECKER_HOST=127\.0\.0\.1/);
+    expect(comments).toContain('PORT_CHECKER_TRUST_PROXY');
+    // Set in the unit, it would be overridden by the file anyway (EnvironmentFile wins), so only said.
+    expect(parseUnit(text).Service!.Environment!.join(' ')).not.toContain('PORT_CHECKER_');
+  });
+});
+
 describe('the worker template', () => {
   // The unit's own shell line, run with `node` replaced by printing the port it would be given.
   const adminPortOf = (instance: number): number => {

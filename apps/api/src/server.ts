@@ -16,6 +16,7 @@ import { createApiMetrics, type ApiMetrics } from './observe/metrics.js';
 import { createChecker, type Checker } from './checks/checker.js';
 import { ProbeQueue } from './queue/probe-queue.js';
 import { createBudgets } from './budgets/budgets.js';
+import { trustProxyRisk } from './http/trust-proxy-risk.js';
 
 export interface RunningApi {
   server: Server;
@@ -75,9 +76,6 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     security: config.security,
     budgets: createBudgets(redis, config.security.budgets, `port-checker:${config.queueName}`, config.deadlineMs),
   });
-  if (config.security.trustProxy === true) {
-    logger.warn('PORT_CHECKER_TRUST_PROXY=true: any client can choose its address with X-Forwarded-For');
-  }
   // A client that sends its request slowly is cut off, so a few cannot hold the sockets of many.
   const server = createServer(
     {
@@ -96,6 +94,9 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   await once(server, 'listening');
   const closeServer = closer(server);
   const { address, port } = server.address() as AddressInfo;
+  // Judged on the address listened on (PORT_CHECKER_HOST may be a name): one line, or none.
+  const trustRisk = trustProxyRisk(address, config.security.trustProxy);
+  if (trustRisk !== undefined) logger.warn(trustRisk);
   const host = address.includes(':') ? `[${address}]` : address;
 
   return {
