@@ -60,7 +60,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     redisWatch,
   });
   const checker = createChecker({ queue, probe: config.probe, deadlineMs: config.deadlineMs, overload: config.overload });
-  const metrics = createApiMetrics(queue, logger, redisWatch);
+  const budgets = createBudgets(redis, config.security.budgets, `port-checker:${config.queueName}`, config.deadlineMs, logger);
+  const metrics = createApiMetrics(queue, logger, redisWatch, budgets);
   const app = createApp({
     checker,
     queue,
@@ -74,7 +75,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     metrics,
     queueName: config.queueName,
     security: config.security,
-    budgets: createBudgets(redis, config.security.budgets, `port-checker:${config.queueName}`, config.deadlineMs),
+    budgets,
   });
   // A client that sends its request slowly is cut off, so a few cannot hold the sockets of many.
   const server = createServer(

@@ -27,6 +27,7 @@ const checker: Checker = {
 const budgets: Budgets = {
   spend: async (_check, run) => ({ value: await run(), headers: {} }),
   chargeUnauthorized: async () => ({}),
+  refundsFailed: 0,
 };
 
 let server: Server;

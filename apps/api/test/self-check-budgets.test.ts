@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, inject } from 'vitest';
 import { AppError, type Budgets as BudgetSettings } from '@port-checker/shared';
 import { createBudgets } from '../src/budgets/budgets.js';
+import { captureLogs } from '../../../test/support/log-capture.js';
 
 // The budgets alone, on the tests' Redis: no queue, no worker, so no address here is ever connected to.
 const redis = new Redis(inject('redisUrl'));
@@ -24,7 +25,7 @@ const refusal = (error: unknown) => (error instanceof AppError ? { code: error.c
 
 describe("a provider's own addresses are not strangers", () => {
   it("charges a check of another address of the caller's own IPv6 /64 to the caller, never to the target's budget that strangers spent", async () => {
-    const budgets = createBudgets(redis, settings, `test-${randomUUID()}`, 7000);
+    const budgets = createBudgets(redis, settings, `test-${randomUUID()}`, 7000, captureLogs('api').logger);
     const target = '2001:db8:0:1::2';
     // Strangers, each from a /64 of its own, spend the target's budget.
     for (const stranger of ['2001:db8:0:7::1', '2001:db8:0:8::1']) await budgets.spend({ client: stranger, target, ports: 2 }, check);
@@ -38,7 +39,7 @@ describe("a provider's own addresses are not strangers", () => {
   });
 
   it('still charges another IPv4 address to the target: IPv4 clients count per address', async () => {
-    const budgets = createBudgets(redis, settings, `test-${randomUUID()}`, 7000);
+    const budgets = createBudgets(redis, settings, `test-${randomUUID()}`, 7000, captureLogs('api').logger);
     await budgets.spend({ client: '198.51.100.7', target: '198.51.100.8', ports: 4 }, check);
     await expect(budgets.spend({ client: '198.51.100.9', target: '198.51.100.8', ports: 1 }, check).catch(refusal)).resolves.toEqual({
       code: 'RATE_LIMITED',

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { AppError, describeRedisError, inFlightHoldMs, RETRY_AFTER_SECONDS, type Budgets as BudgetSettings } from '@port-checker/shared';
+import { AppError, describeRedisError, inFlightHoldMs, RETRY_AFTER_SECONDS, type Budgets as BudgetSettings, type Logger } from '@port-checker/shared';
 import { clientKey, countersFor, inFlightFor } from './counters.js';
 import { rateLimitHeaders, refusal, type Counter } from './limits.js';
 import { budgetScripts } from './scripts.js';
@@ -31,6 +31,8 @@ export interface Budgets {
   spend<T>(check: ChargedCheck, run: () => Promise<T>): Promise<Spent<T>>;
   /** Charges one port to the client's budgets for a request refused without a valid API token; the headers to answer with. */
   chargeUnauthorized(client: string): Promise<Record<string, string>>;
+  /** Refunds that could not be made: the client stays charged until the window ends (a metric counts them). */
+  readonly refundsFailed: number;
 }
 
 interface Charge {
@@ -56,7 +58,7 @@ const refundable = (error: unknown): boolean => error instanceof AppError && err
  * start with `keyPrefix` (the queue name), so deployments that share a Redis count apart. A budget
  * of 0 is off; with every one off a check costs no Redis call.
  */
-export function createBudgets(redis: Redis, settings: BudgetSettings, keyPrefix: string, deadlineMs: number): Budgets {
+export function createBudgets(redis: Redis, settings: BudgetSettings, keyPrefix: string, deadlineMs: number, logger: Logger): Budgets {
   const scripts = budgetScripts(redis);
   const window = settings.windowSeconds;
   const counterKey = ({ limit, owner }: Counter): string => `${keyPrefix}:budget:${limit}:${owner}`;
@@ -64,6 +66,28 @@ export function createBudgets(redis: Redis, settings: BudgetSettings, keyPrefix:
   const inFlightKey = ({ owner }: Counter): string => `${keyPrefix}:in-flight:${owner}`;
   const holdMs = inFlightHoldMs(deadlineMs);
   let sequence = 0;
+  let refundsFailed = 0;
+
+  /**
+   * Gives a check's ports back. With in-flight sets the script gives back only a charge that ran
+   * and was not given back yet, so it is tried again, a second apart, while Redis does not answer,
+   * until the check's hold ends; without them (every cap off) once, as a second try could give back
+   * twice. A refund of a charge that ran (`charged`) but was never made is logged and counted; one
+   * of a charge whose reply never came is not: most likely Redis was away and it never ran.
+   */
+  function giveBack(counters: Counter[], inFlight: Counter[], ports: number, member: string, charged: boolean): void {
+    const keys = [...counters.map(counterKey), ...inFlight.map(inFlightKey)];
+    const until = Date.now() + holdMs;
+    const attempt = (): void => {
+      scripts.refundBudgets(keys.length, ...keys, ports, `${ports}:${member}`, counters.length).catch((err: unknown) => {
+        if (inFlight.length > 0 && Date.now() + 1000 < until) return void setTimeout(attempt, 1000).unref();
+        if (!charged) return;
+        refundsFailed += 1;
+        logger.error({ err, ports }, 'budget refund failed: the client stays charged until the window ends');
+      });
+    };
+    attempt();
+  }
 
   /**
    * Charges `ports` to the window `counters` and to the caps on ports in flight `inFlight` (the
@@ -76,6 +100,9 @@ export function createBudgets(redis: Redis, settings: BudgetSettings, keyPrefix:
     try {
       reply = await scripts.chargeBudgets(keys.length, ...keys, ports, window, counters.length, member, holdMs, ...limits);
     } catch (cause) {
+      // A call that timed out may still run once Redis answers (a paused or slow Redis): the charge
+      // is then taken back, so that a client answered 503 is not left charged.
+      if (inFlight.length > 0) giveBack(counters, inFlight, ports, member, false);
       // Neither a 500 nor an unlimited pass; and the real cause, a Redis out of memory, say.
       throw new AppError('SERVICE_UNAVAILABLE', describeRedisError(cause, 'the rate limiter (Redis) is not reachable; try again shortly'), {
         cause,
@@ -109,14 +136,15 @@ export function createBudgets(redis: Redis, settings: BudgetSettings, keyPrefix:
       release() {
         for (const cap of inFlight) redis.zrem(inFlightKey(cap), inFlightMember).catch(() => {}); // else it expires at its hold
       },
-      refund() {
-        const refundKeys = [...counters.map(counterKey), ...inFlight.map(inFlightKey)];
-        scripts.refundBudgets(refundKeys.length, ...refundKeys, ports, inFlightMember, counters.length).catch(() => {});
-      },
+      refund: () => giveBack(counters, inFlight, ports, member, true),
     };
   }
 
   return {
+    get refundsFailed() {
+      return refundsFailed;
+    },
+
     async chargeUnauthorized(client) {
       const counters = countersFor(settings, client, undefined);
       return counters.length > 0 ? chargeCounters(counters, [], 1, '') : {};

@@ -1,5 +1,6 @@
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { countRedisConnectionErrors, createMetrics, Limit, PortState, type Logger, type RedisWatch } from '@port-checker/shared';
+import type { Budgets } from '../budgets/budgets.js';
 import { JOB_STATES, type ProbeQueue } from '../queue/probe-queue.js';
 import { CHECK_KINDS, type CheckKind, type CheckSummary, type Outcome } from './request-record.js';
 
@@ -28,7 +29,7 @@ export interface ApiMetrics {
  * The API's metrics. Labels are route templates, methods, statuses, states and error codes:
  * never an address or a port number, which would make a series per target.
  */
-export function createApiMetrics(queue: ProbeQueue, logger: Logger, redisWatch?: RedisWatch): ApiMetrics {
+export function createApiMetrics(queue: ProbeQueue, logger: Logger, redisWatch?: RedisWatch, budgets?: Pick<Budgets, 'refundsFailed'>): ApiMetrics {
   const { registry, counter, histogram } = createMetrics();
   const registers = [registry];
   const http = ['route', 'method', 'status'] as const;
@@ -112,6 +113,18 @@ export function createApiMetrics(queue: ProbeQueue, logger: Logger, redisWatch?:
     },
   });
   if (redisWatch) countRedisConnectionErrors(registry, redisWatch);
+  if (budgets) {
+    let counted = 0;
+    new Counter({
+      name: 'port_checker_budget_refunds_failed_total',
+      help: 'Refunds of a check turned away (503 SERVICE_UNAVAILABLE) that Redis never took: the client stayed charged until the window ended',
+      registers,
+      collect() {
+        this.inc(budgets.refundsFailed - counted);
+        counted = budgets.refundsFailed;
+      },
+    });
+  }
 
   function observe({ route, method, status, seconds, kind, outcome, check, rateLimitedBy }: RequestObservation): void {
     const labels = { route, method, status };

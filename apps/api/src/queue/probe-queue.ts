@@ -157,7 +157,7 @@ export class ProbeQueue {
       return ids.map((id) => parsed(finished.get(id), outcome));
     } finally {
       const abandoned = ids.filter((id, index) => this.inFlight.leave(id, waiters[index]!));
-      if (abandoned.length > 0) void this.removeWaiting(abandoned);
+      if (abandoned.length > 0) this.removeWaiting(abandoned);
     }
   }
 
@@ -166,8 +166,8 @@ export class ProbeQueue {
    * taken yet, so that no worker's slot goes to a probe whose result nobody reads. BullMQ leaves a
    * job a worker holds (locked): that probe ends by its deadline.
    */
-  private async removeWaiting(jobIds: readonly string[]): Promise<void> {
-    await Promise.all(jobIds.map((id) => this.queue.remove(id).catch(() => 0)));
+  private removeWaiting(jobIds: readonly string[]): void {
+    for (const id of jobIds) this.queue.remove(id).catch(() => {});
   }
 
   /**
@@ -210,7 +210,7 @@ export class ProbeQueue {
       // All or nothing: the jobs that were added (Redis filling up refuses only the later ones) are
       // removed, so that no worker probes for a check answered 503. Checks that joined these jobs
       // meanwhile learn at once that they will never run.
-      await this.removeWaiting(probes.map(({ jobId }) => jobId));
+      this.removeWaiting(probes.map(({ jobId }) => jobId));
       for (const { jobId } of probes) this.inFlight.settle(jobId, { ok: false, reason: 'the job could not be enqueued' });
       throw new AppError('SERVICE_UNAVAILABLE', describeRedisError(cause, 'the job queue (Redis) is not reachable; try again shortly'), {
         cause,
