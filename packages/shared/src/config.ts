@@ -34,7 +34,7 @@ const Env = z.object({
 
   // Overload and slow clients (see the README's "Reliability" section for the reasoning).
   PORT_CHECK_MAX_BACKLOG: z.coerce.number().int().min(0).default(20_000),
-  PORT_CHECKER_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(1000),
+  PORT_CHECKER_MAX_PORTS_IN_FLIGHT: z.coerce.number().int().min(1).default(4096),
   PORT_CHECKER_HEADERS_TIMEOUT: seconds.max(600).default(10),
   PORT_CHECKER_REQUEST_TIMEOUT: seconds.max(600).default(15),
   PORT_CHECKER_KEEP_ALIVE_TIMEOUT: seconds.max(600).default(5),
@@ -75,6 +75,7 @@ export const ENV_VARIABLES: readonly string[] = Object.keys(Env.shape);
 const RENAMED: Record<string, string> = {
   PORT_CHECKER_RATE_LIMIT_MAX: 'PORT_CHECKER_RATE_LIMIT_PORTS (it counts ports now, not requests)',
   PORT_CHECKER_TARGET_RATE_LIMIT_MAX: 'PORT_CHECKER_TARGET_RATE_LIMIT_PORTS',
+  PORT_CHECKER_MAX_IN_FLIGHT: 'PORT_CHECKER_MAX_PORTS_IN_FLIGHT (it counts ports now, not checks)',
 };
 
 /** What Express's `trust proxy` takes: all or nothing, a hop count, or the proxies' addresses and subnets. */
@@ -173,7 +174,8 @@ export interface Config {
   readonly workerConcurrency: number;
   /** Entries kept in the queue's event stream: about four per job, so size it for the peak burst. */
   readonly eventsMaxLen: number;
-  readonly overload: { readonly maxBacklog: number; readonly maxInFlight: number };
+  /** Waiting jobs beyond which checks are turned away; ports one API process waits on at once. */
+  readonly overload: { readonly maxBacklog: number; readonly maxPortsInFlight: number; readonly maxPortsPerRequest: number };
   /** Bounds on how slowly a client may send a request, and how long an idle keep-alive lasts. */
   readonly http: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number; readonly keepAliveTimeoutMs: number };
   /** Where each app serves GET /metrics: apart from the API's public port, loopback by default. */
@@ -264,7 +266,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deadlineMs: Math.round(e.PORT_CHECK_DEADLINE * 1000),
     workerConcurrency: e.PORT_CHECK_WORKER_CONCURRENCY,
     eventsMaxLen: e.PORT_CHECK_EVENTS_MAX_LEN,
-    overload: Object.freeze({ maxBacklog: e.PORT_CHECK_MAX_BACKLOG, maxInFlight: e.PORT_CHECKER_MAX_IN_FLIGHT }),
+    overload: Object.freeze({
+      maxBacklog: e.PORT_CHECK_MAX_BACKLOG,
+      maxPortsInFlight: e.PORT_CHECKER_MAX_PORTS_IN_FLIGHT,
+      maxPortsPerRequest: e.PORT_CHECK_MAX_PORTS,
+    }),
     http: Object.freeze({
       headersTimeoutMs: Math.round(e.PORT_CHECKER_HEADERS_TIMEOUT * 1000),
       requestTimeoutMs: Math.round(Math.max(e.PORT_CHECKER_REQUEST_TIMEOUT, e.PORT_CHECKER_HEADERS_TIMEOUT) * 1000),

@@ -15,7 +15,7 @@ describe('loadConfig', () => {
       maxPorts: 128,
       workerConcurrency: 256,
       eventsMaxLen: 200_000,
-      overload: { maxBacklog: 20_000, maxInFlight: 1000 },
+      overload: { maxBacklog: 20_000, maxPortsInFlight: 4096, maxPortsPerRequest: 128 },
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 15_000, keepAliveTimeoutMs: 5000 },
     });
     // Inside today's provider's 8 s per request.
@@ -94,7 +94,7 @@ describe('loadConfig: abuse protection', () => {
     expect(loadConfig({ PORT_CHECKER_RATE_LIMIT_PORTS_IPV6_48: '50' }).security.budgets.clientPortsPer48).toBe(50);
   });
 
-  it.each(['PORT_CHECKER_RATE_LIMIT_MAX', 'PORT_CHECKER_TARGET_RATE_LIMIT_MAX'])(
+  it.each(['PORT_CHECKER_RATE_LIMIT_MAX', 'PORT_CHECKER_TARGET_RATE_LIMIT_MAX', 'PORT_CHECKER_MAX_IN_FLIGHT'])(
     'stops at %s, whose meaning changed, naming the variable that replaced it',
     (name) => {
       expect(() => loadConfig({ [name]: '60' })).toThrow(ConfigError);

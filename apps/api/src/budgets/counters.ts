@@ -41,6 +41,11 @@ export function clientKey(address: string): string {
   return ipaddr.parse(address).kind() === 'ipv4' ? address : network(address, 64);
 }
 
+/** A client's network for sharing an API process's capacity: its IPv4 /24 or IPv6 /48. */
+export function clientNetwork(address: string): string {
+  return network(address, ipaddr.parse(address).kind() === 'ipv4' ? 24 : 48);
+}
+
 function network(address: string, bits: number): string {
   const parsed = ipaddr.parse(address);
   const base = parsed.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(`${address}/${bits}`) : ipaddr.IPv6.networkAddressFromCIDR(`${address}/${bits}`);

@@ -11,6 +11,7 @@ import {
   type Timeline,
   type TlsProbeJob,
 } from '@port-checker/shared';
+import { clientNetwork } from '../budgets/counters.js';
 import { OverloadGuard, type OverloadLimits } from './overload-guard.js';
 import type { Finished, ProbeQueue, WantedProbe } from '../queue/probe-queue.js';
 
@@ -35,6 +36,8 @@ export interface CheckOptions {
   challenge?: string | undefined;
   /** The HTTP request's id: its jobs' ids start with it, so one grep finds a check's whole story. */
   requestId: string;
+  /** The caller's address: its network may hold only a share of this process's ports in flight. */
+  client: string;
   /** Hears of each job of another check whose probe this one shares (named in the request's log line). */
   onJoin?: (jobId: string) => void;
 }
@@ -43,6 +46,7 @@ export interface TlsCheckOptions {
   /** Must be among the certificate's IP subject alternative names. */
   expectedIp?: string | undefined;
   requestId: string;
+  client: string;
   onJoin?: (jobId: string) => void;
 }
 
@@ -58,13 +62,13 @@ export function createChecker({ queue, probe, deadlineMs, overload }: CheckerOpt
   let draining = false;
 
   /** Runs a check of `jobs` probes if this process may take it on now; its timeline starts then. */
-  async function admitted<T>(jobs: number, run: (timeline: Timeline) => Promise<T>): Promise<T> {
+  async function admitted<T>(jobs: number, client: string, run: (timeline: Timeline) => Promise<T>): Promise<T> {
     if (draining) {
       throw new AppError('SERVICE_UNAVAILABLE', 'this checker is shutting down; ask another or try again shortly', {
         retryAfter: RETRY_AFTER_SECONDS,
       });
     }
-    const release = guard.admit(jobs);
+    const release = guard.admit(jobs, clientNetwork(client));
     try {
       return await run(checkTimeline(deadlineMs));
     } finally {
@@ -82,8 +86,8 @@ export function createChecker({ queue, probe, deadlineMs, overload }: CheckerOpt
       await guard.whenIdle();
     },
 
-    check(host, ports, { challenge, requestId, onJoin }) {
-      return admitted(ports.length, async (timeline) => {
+    check(host, ports, { challenge, requestId, client, onJoin }) {
+      return admitted(ports.length, client, async (timeline) => {
         const wanted = ports.map((port): WantedProbe => {
           const data: ProbeJob = { host, port, deadline: timeline.probesEndBy, ...probe, ...(challenge !== undefined && { challenge }) };
           // A challenged probe answers for its own token only: it is never shared with another check's.
@@ -95,8 +99,8 @@ export function createChecker({ queue, probe, deadlineMs, overload }: CheckerOpt
       });
     },
 
-    checkTls(host, port, { expectedIp, requestId, onJoin }) {
-      return admitted(1, async (timeline) => {
+    checkTls(host, port, { expectedIp, requestId, client, onJoin }) {
+      return admitted(1, client, async (timeline) => {
         const data: TlsProbeJob = { host, port, ...(expectedIp !== undefined && { expectedIp }), timeoutMs: probe.timeoutMs, deadline: timeline.probesEndBy };
         const key = `tls ${host} ${port} ${expectedIp ?? ''}`;
         const [result] = await queue.run([{ key, name: TLS_PROBE_JOB_NAME, data, jobId: `${requestId}-tls-${port}` }], timeline, TlsProbeOutcome, onJoin);

@@ -13,7 +13,7 @@ export function checkPorts(checker: Checker, policy: CheckRequestPolicy, budgets
     const { host, ports, challenge } = parseCheckRequest(req.body, client, policy);
     record.check(host, ports.length);
     const { value: outcomes, headers } = await budgets.spend({ client, target: host, ports: ports.length }, () =>
-      checker.check(host, ports, { challenge, requestId: record.id, onJoin: (jobId) => record.joined(jobId) }),
+      checker.check(host, ports, { challenge, requestId: record.id, client, onJoin: (jobId) => record.joined(jobId) }),
     );
     const body = portsAnswer(host, outcomes, challenge !== undefined);
     record.answered(body);

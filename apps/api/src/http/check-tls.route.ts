@@ -13,7 +13,7 @@ export function checkTls(checker: Checker, policy: CheckRequestPolicy, budgets: 
     const { host, port, expectedIp } = parseTlsCheckRequest(req.body, client, policy);
     record.check(host, 1);
     const { value: outcome, headers } = await budgets.spend({ client, target: host, ports: 1 }, () =>
-      checker.checkTls(host, port, { expectedIp, requestId: record.id, onJoin: (jobId) => record.joined(jobId) }),
+      checker.checkTls(host, port, { expectedIp, requestId: record.id, client, onJoin: (jobId) => record.joined(jobId) }),
     );
     const body = tlsAnswer(host, port, outcome);
     record.answered(body);
