@@ -1,5 +1,13 @@
 import type { Redis } from 'ioredis';
-import { AppError, describeRedisError, inFlightHoldMs, RETRY_AFTER_SECONDS, type Budgets as BudgetSettings, type Logger } from '@port-checker/shared';
+import {
+  AppError,
+  describeRedisError,
+  inFlightHoldMs,
+  isRedisConnectionError,
+  RETRY_AFTER_SECONDS,
+  type Budgets as BudgetSettings,
+  type Logger,
+} from '@port-checker/shared';
 import { clientKey, countersFor, inFlightFor } from './counters.js';
 import { rateLimitHeaders, refusal, type Counter } from './limits.js';
 import { budgetScripts } from './scripts.js';
@@ -101,8 +109,9 @@ export function createBudgets(redis: Redis, settings: BudgetSettings, keyPrefix:
       reply = await scripts.chargeBudgets(keys.length, ...keys, ports, window, counters.length, member, holdMs, ...limits);
     } catch (cause) {
       // A call that timed out may still run once Redis answers (a paused or slow Redis): the charge
-      // is then taken back, so that a client answered 503 is not left charged.
-      if (inFlight.length > 0) giveBack(counters, inFlight, ports, member, false);
+      // is then taken back, so that a client answered 503 is not left charged. One never sent (no
+      // connection) cannot have run.
+      if (inFlight.length > 0 && !isRedisConnectionError(cause)) giveBack(counters, inFlight, ports, member, false);
       // Neither a 500 nor an unlimited pass; and the real cause, a Redis out of memory, say.
       throw new AppError('SERVICE_UNAVAILABLE', describeRedisError(cause, 'the rate limiter (Redis) is not reachable; try again shortly'), {
         cause,
