@@ -1,0 +1,151 @@
+// The environment the service reads, as one zod schema, and the parsers of its list-valued variables.
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
+import { z } from 'zod';
+import { MAX_PORTS_PER_REQUEST } from '@port-checker/contract';
+
+const seconds = z.coerce.number().positive().finite();
+const port = z.coerce.number().int().min(0).max(65535); // 0: any free port
+const flag = z.stringbool();
+
+/** Every variable the service reads. Nothing else in the code base reads `process.env`. */
+export const Env = z.object({
+  PORT_CHECKER_HOST: z.string().default('0.0.0.0'),
+  PORT_CHECKER_PORT: port.default(9000),
+  PORT_CHECKER_DEBUG: flag.default(false),
+  PORT_CHECKER_ALLOW_LOCAL_IPS: flag.default(false),
+  // Refused as targets like special-purpose ranges, by API and workers, local targets allowed or not.
+  PORT_CHECKER_DENY_CIDRS: z.string().transform(parseCidrList).default([]),
+  PORT_CHECKER_QUEUE: z
+    .string()
+    .regex(/^[\w.-]+$/, 'letters, digits, "_", "." and "-" only (BullMQ refuses ":")')
+    .default('port-checks'),
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+    .default('redis://127.0.0.1:6379'),
+  PORT_CHECK_RETRIES: z.coerce.number().int().min(1).max(10).default(3),
+  PORT_CHECK_RETRY_DELAY: z.coerce.number().min(0).max(60).default(1),
+  PORT_CHECK_TIMEOUT: seconds.max(60).default(5),
+  PORT_CHECK_RETRY_REFUSED: flag.default(false),
+  PORT_CHECK_MAX_PORTS: z.coerce.number().int().min(1).max(65535).default(MAX_PORTS_PER_REQUEST),
+  // Fits today's provider, which gives each request 8 s (README "Deadline and retries").
+  PORT_CHECK_DEADLINE: seconds.max(600).default(7),
+  PORT_CHECK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(256),
+
+  // Overload and slow clients (see the README's "Reliability" section for the reasoning).
+  PORT_CHECK_MAX_BACKLOG: z.coerce.number().int().min(0).default(20_000),
+  PORT_CHECKER_MAX_PORTS_IN_FLIGHT: z.coerce.number().int().min(1).default(4096),
+  PORT_CHECKER_HEADERS_TIMEOUT: seconds.max(600).default(10),
+  PORT_CHECKER_REQUEST_TIMEOUT: seconds.max(600).default(15),
+  PORT_CHECKER_KEEP_ALIVE_TIMEOUT: seconds.max(600).default(5),
+  // Each job writes about four events (added, waiting, active, completed), so BullMQ's default
+  // of 10,000 keeps only ~2,500 jobs and a burst would trim completions before the API reads them.
+  PORT_CHECK_EVENTS_MAX_LEN: z.coerce.number().int().min(1000).default(200_000),
+  // Abuse protection (README "Security").
+  PORT_CHECKER_API_TOKEN: z
+    .string()
+    .regex(/^[\w.~+/-]{16,}=*$/, 'at least 16 characters of A-Z a-z 0-9 - . _ ~ + / (a Bearer token)')
+    .optional(),
+  // Budgets count ports (README "Budgets"): 300 lets a provider start twice a minute (2 × 102 ports).
+  PORT_CHECKER_RATE_LIMIT_PORTS: z.coerce.number().int().min(0).default(300),
+  PORT_CHECKER_RATE_LIMIT_PORTS_IPV6_56: z.coerce.number().int().min(0).optional(),
+  PORT_CHECKER_RATE_LIMIT_PORTS_IPV6_48: z.coerce.number().int().min(0).optional(),
+  PORT_CHECKER_RATE_LIMIT_WINDOW: z.coerce.number().int().min(1).max(86_400).default(60),
+  PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: z.coerce.number().int().min(0).default(128),
+  PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT_IPV6_56: z.coerce.number().int().min(0).optional(),
+  PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT_IPV6_48: z.coerce.number().int().min(0).optional(),
+  PORT_CHECKER_TARGET_RATE_LIMIT_PORTS: z.coerce.number().int().min(0).default(1000),
+  PORT_CHECKER_TARGET_NETWORK_RATE_LIMIT_PORTS: z.coerce.number().int().min(0).default(4000),
+  PORT_CHECKER_SELF_CHECK_ONLY: flag.default(false),
+  PORT_CHECKER_TRUST_PROXY: z.string().transform(parseTrustProxy).default(false),
+  // Off by default: any website could otherwise spend its visitors' addresses on checks.
+  PORT_CHECKER_CORS_ORIGINS: z.string().transform(parseCorsOrigins).default([]),
+  // Operations: GET /metrics of each app, on a listener of its own (README "Security").
+  PORT_CHECKER_ADMIN_HOST: z.string().default('127.0.0.1'),
+  PORT_CHECKER_ADMIN_PORT: port.optional(),
+});
+
+/** Names of every variable the service reads: documentation is checked against this list. */
+export const ENV_VARIABLES: readonly string[] = Object.keys(Env.shape);
+
+/**
+ * Variables whose meaning changed under a new name. Set, they stop the start: silently ignoring
+ * `PORT_CHECKER_RATE_LIMIT_MAX=60` would turn an operator's limit of 60 requests into 300 ports.
+ */
+export const RENAMED: Record<string, string> = {
+  PORT_CHECKER_RATE_LIMIT_MAX: 'PORT_CHECKER_RATE_LIMIT_PORTS (it counts ports now, not requests)',
+  PORT_CHECKER_TARGET_RATE_LIMIT_MAX: 'PORT_CHECKER_TARGET_RATE_LIMIT_PORTS',
+  PORT_CHECKER_MAX_IN_FLIGHT: 'PORT_CHECKER_MAX_PORTS_IN_FLIGHT (it counts ports now, not checks)',
+};
+
+/** What Express's `trust proxy` takes: all or nothing, a hop count, or the proxies' addresses and subnets. */
+export type TrustProxy = boolean | number | string[];
+
+// proxy-addr's names for address ranges, accepted in PORT_CHECKER_TRUST_PROXY's list.
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function parseTrustProxy(text: string, ctx: z.RefinementCtx): TrustProxy {
+  const value = text.trim().toLowerCase();
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((entry) => entry.trim());
+  const bad = entries.find((entry) => !PROXY_RANGE_NAMES.has(entry) && isIP(entry) === 0 && !isCidr(entry));
+  if (bad !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${bad}" is not a hop count, true/false, an address, a CIDR subnet or loopback/linklocal/uniquelocal`,
+    });
+    return z.NEVER;
+  }
+  return entries;
+}
+
+/**
+ * An IPv4-mapped subnet (::ffff:a.b.c.d/n, n ≥ 96) as the IPv4 subnet it names; any other entry as
+ * it is; undefined for a mapped entry wider than the mapped space, which names no IPv4 subnet.
+ */
+function unmappedCidr(entry: string): string | undefined {
+  const [network, bits] = ipaddr.parseCIDR(entry);
+  if (network.kind() !== 'ipv6' || !(network as ipaddr.IPv6).isIPv4MappedAddress()) return entry;
+  if (bits < 96) return undefined;
+  return `${(network as ipaddr.IPv6).toIPv4Address().toString()}/${bits - 96}`;
+}
+
+function isCidr(text: string): boolean {
+  const [address = '', bits = ''] = text.split('/');
+  if (isIP(address) === 0 || !/^\d+$/.test(bits)) return false;
+  try {
+    ipaddr.parseCIDR(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function parseCidrList(text: string, ctx: z.RefinementCtx): string[] {
+  const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const bad = entries.find((entry) => !isCidr(entry));
+  if (bad !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${bad}" is not a CIDR subnet such as 168.63.129.16/32 or 2001:db8::/32` });
+    return z.NEVER;
+  }
+  // Targets are judged in IPv4 form (parseIpLiteral unwraps ::ffff:a.b.c.d): so are the entries that name them.
+  const canonical = entries.map(unmappedCidr);
+  const wide = entries.find((_, index) => canonical[index] === undefined);
+  if (wide !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${wide}" reaches outside the IPv4-mapped space ::ffff:0:0/96: name the IPv4 subnet instead` });
+    return z.NEVER;
+  }
+  return canonical as string[];
+}
+
+function parseCorsOrigins(text: string, ctx: z.RefinementCtx): '*' | string[] {
+  if (text.trim() === '*') return '*';
+  const origins = text.split(',').map((origin) => origin.trim());
+  const bad = origins.find((origin) => !URL.canParse(origin) || new URL(origin).origin !== origin);
+  if (bad !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${bad}" is not an origin such as https://example.com` });
+    return z.NEVER;
+  }
+  return origins;
+}
