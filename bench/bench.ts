@@ -2,22 +2,26 @@
 // Starts its own Redis, the built API and worker(s), and local listeners; prints a table and
 // writes bench-results/bench-<time>.json. Every loop is bounded in count and time.
 //
-//   pnpm bench                 the whole run (about two minutes)
+//   pnpm bench                 the whole run (about three minutes, the attackers phase included)
 //   pnpm bench --workers 2     the same with two worker processes
 //   npx -y -p node@24 pnpm bench   the same on Node 24, the images' runtime (every process started uses it)
 //   pnpm bench --only many-providers [--baseline <checkout>] [--profile <dir>] [--duration <s>] [--rounds <n>]
 //                              only the many-providers load; with --baseline also that checkout's
 //                              build, measured in the same run; --profile writes --cpu-prof files
+//   pnpm bench --only attackers [--concurrency <n>|default] [--attack-seconds <s>]
+//                              only the attackers phase (bench/attackers.ts): 3 clients checking 40
+//                              filtered ports each, over and over, and a provider checking its 2 open
+//                              ports once a second; worker concurrency 64 unless told (`default`: unset)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { closedPorts, filteredPorts, openPorts } from '../test/support/listeners.js';
-import { spawnApp, type AppProcess } from '../test/support/processes.js';
 import { startRedisServer } from '../test/support/redis.js';
+import { benchAttackers, formatAttackers } from './attackers.js';
 import { benchManyProviders, formatManyProviders } from './many-providers.js';
-import { commandsSince, connectFloor, percentile, postJson, readCommandStats, RssSampler } from './measure.js';
+import { commandsSince, connectFloor, percentile, postJson, readCommandStats, RssSampler, startStack } from './measure.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -27,6 +31,8 @@ const { values: args } = parseArgs({
     profile: { type: 'string' },
     duration: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '1' },
+    concurrency: { type: 'string', default: '64' },
+    'attack-seconds': { type: 'string', default: '25' },
   },
 });
 const workerCount = Number(args.workers);
@@ -41,6 +47,23 @@ const manyProvidersOptions = {
   profileDir: args.profile,
   rounds: Number(args.rounds),
 };
+
+const attackersOptions = {
+  concurrency: args.concurrency === 'default' ? undefined : Number(args.concurrency),
+  durationMs: Number(args['attack-seconds']) * 1000,
+  workers: workerCount,
+};
+
+if (args.only === 'attackers') {
+  const result = await benchAttackers(attackersOptions);
+  mkdirSync('bench-results', { recursive: true });
+  const file = `bench-results/attackers-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, JSON.stringify(result, null, 2));
+  process.stdout.write(`\n${formatAttackers(result)}\n\nwritten to ${file}\n`);
+  process.exit(0);
+}
+
+if (args.only !== undefined && args.only !== 'many-providers') throw new Error(`--only takes many-providers or attackers, not ${args.only}`);
 
 if (args.only === 'many-providers') {
   const rows = await benchManyProviders(manyProvidersOptions);
@@ -73,19 +96,6 @@ const baseEnv = {
   PORT_CHECKER_TARGET_RATE_LIMIT_PORTS: '0',
   PORT_CHECKER_TARGET_NETWORK_RATE_LIMIT_PORTS: '0',
 };
-
-async function startStack(env: Record<string, string>, workers: number): Promise<{ url: string; api: AppProcess; workers: AppProcess[]; stop: () => Promise<void> }> {
-  const api = spawnApp('api', env, { fromBuild: true });
-  const started = Array.from({ length: workers }, () => spawnApp('worker', env, { fromBuild: true }));
-  const url = String((await api.waitForLine((line) => line.msg === 'api listening')).url);
-  await Promise.all(started.map((w) => w.waitForLine((line) => line.msg === 'worker started')));
-  return {
-    url,
-    api,
-    workers: started,
-    stop: async () => void (await Promise.all([api.stop(), ...started.map((w) => w.stop())])),
-  };
-}
 
 const body = (ports: number[]): string => JSON.stringify({ provider_ip: '127.0.0.1', ports });
 
@@ -181,6 +191,10 @@ results.workerScaling = scaling;
 const manyProviders = await benchManyProviders(manyProvidersOptions);
 results.manyProviders = manyProviders;
 
+// Attackers and a victim: about 35 s (25 s of load, then the last checks' 7 s deadline).
+const attackers = await benchAttackers(attackersOptions);
+results.attackers = attackers;
+
 await Promise.all([open3.close(), open100.close(), filtered100.close(), scalingPorts.close()]);
 await redisClient.quit();
 await redis.stop();
@@ -226,6 +240,7 @@ process.stdout.write(
 );
 
 process.stdout.write(`\n${formatManyProviders(manyProviders)}\n`);
+process.stdout.write(`\n${formatAttackers(attackers)}\n`);
 
 mkdirSync('bench-results', { recursive: true });
 const file = `bench-results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;

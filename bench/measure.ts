@@ -1,28 +1,58 @@
-import { Agent, request } from 'node:http';
+import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import type { Redis } from 'ioredis';
-import type { AppProcess } from '../test/support/processes.js';
+import { spawnApp, type AppProcess } from '../test/support/processes.js';
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
+export interface PostOptions {
+  /** Another kept-alive agent than the shared one (one socket): for callers that send concurrently, or from an address of their own. */
+  agent?: Agent;
+  /** Extra request headers, e.g. X-Forwarded-For. */
+  headers?: Record<string, string>;
+  /** Rejects with 'timed out' when no answer came within this long (60 s unless told). */
+  timeoutMs?: number;
+}
+
 /** One POST on a kept-alive connection: plain node:http, so the client adds little of its own. */
-export function postJson(url: string, body: string): Promise<{ status: number; body: string }> {
+export function postJson(url: string, body: string, options: PostOptions = {}): Promise<{ status: number; body: string; headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = request(url, {
       method: 'POST',
-      agent,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      agent: options.agent ?? agent,
+      headers: { ...options.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
     });
-    req.setTimeout(60_000, () => req.destroy(new Error('timed out')));
+    req.setTimeout(options.timeoutMs ?? 60_000, () => req.destroy(new Error('timed out')));
     req.once('error', reject);
     req.once('response', (response) => {
       let text = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (text += chunk));
-      response.once('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+      response.once('end', () => resolve({ status: response.statusCode ?? 0, body: text, headers: response.headers }));
     });
     req.end(body);
   });
+}
+
+export interface Stack {
+  url: string;
+  api: AppProcess;
+  workers: AppProcess[];
+  stop: () => Promise<void>;
+}
+
+/** The built API and `workers` worker processes with `env`; resolves once all of them have started. */
+export async function startStack(env: Record<string, string>, workers: number): Promise<Stack> {
+  const api = spawnApp('api', env, { fromBuild: true });
+  const started = Array.from({ length: workers }, () => spawnApp('worker', env, { fromBuild: true }));
+  const url = String((await api.waitForLine((line) => line.msg === 'api listening')).url);
+  await Promise.all(started.map((w) => w.waitForLine((line) => line.msg === 'worker started')));
+  return {
+    url,
+    api,
+    workers: started,
+    stop: async () => void (await Promise.all([api.stop(), ...started.map((w) => w.stop())])),
+  };
 }
 
 /** The floor: what connecting to the ports and closing costs without any checker in between. */
