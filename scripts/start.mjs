@@ -138,7 +138,10 @@ if (namedUrl) {
     process.exit(1);
   }
   // Whatever holds the usual port is not ours to write to: then any free port will do.
-  const port = (await bindable(OWN_REDIS_PORT)) ?? (await bindable(0));
+  // A free port, but none the apps are told to listen on, which are free too until they start.
+  const theirs = new Set([process.env.PORT_CHECKER_PORT || '9000', process.env.PORT_CHECKER_ADMIN_PORT || '9001', '9101'].map(Number));
+  let port = await bindable(OWN_REDIS_PORT);
+  for (let tries = 0; (port === undefined || theirs.has(port)) && tries < 10; tries += 1) port = await bindable(0);
   mkdirSync(DATA_DIR, { recursive: true });
   const log = resolve(DATA_DIR, 'redis.log');
   const logFd = openSync(log, 'a');

@@ -82,7 +82,9 @@ async function pnpmStart(
   env: Record<string, string>,
   { terminal = false, ownNamespaces = false }: { terminal?: boolean; ownNamespaces?: boolean } = {},
 ): Promise<Started> {
-  const [apiPort] = await closedPorts(1);
+  // In namespaces of its own the API has the README's port: a port free out here may be the one pnpm start
+  // picks for its redis-server in there (a fresh namespace hands out the same ephemeral ports).
+  const [apiPort] = ownNamespaces ? [9000] : await closedPorts(1);
   const fullEnv = {
     ...process.env,
     PORT_CHECKER_HOST: '127.0.0.1',
