@@ -8,6 +8,9 @@
 //   pnpm bench --only many-providers [--baseline <checkout>] [--profile <dir>] [--duration <s>] [--rounds <n>]
 //                              only the many-providers load; with --baseline also that checkout's
 //                              build, measured in the same run; --profile writes --cpu-prof files
+//   pnpm bench --only scale-out [--rounds <n>] [--duration <s>]
+//                              only the scale-out load (bench/scale-out.ts): many providers, 1 port per
+//                              request, over 1 and 3 API processes, with 1 and then 2 workers
 //   pnpm bench --only attackers [--concurrency <n>|default] [--attack-seconds <s>]
 //                              only the attackers phase (bench/attackers.ts): 3 clients checking 40
 //                              filtered ports each, over and over, and a provider checking its 2 open
@@ -21,6 +24,7 @@ import { closedPorts, filteredPorts, openPorts } from '../test/support/listeners
 import { startRedisServer } from '../test/support/redis.js';
 import { benchAttackers, formatAttackers } from './attackers.js';
 import { benchManyProviders, formatManyProviders } from './many-providers.js';
+import { benchScaleOut, formatScaleOut } from './scale-out.js';
 import { commandsSince, connectFloor, percentile, postJson, readCommandStats, RssSampler, startStack } from './measure.js';
 
 const { values: args } = parseArgs({
@@ -63,7 +67,16 @@ if (args.only === 'attackers') {
   process.exit(0);
 }
 
-if (args.only !== undefined && args.only !== 'many-providers') throw new Error(`--only takes many-providers or attackers, not ${args.only}`);
+if (args.only === 'scale-out') {
+  const rows = await benchScaleOut(manyProvidersOptions);
+  mkdirSync('bench-results', { recursive: true });
+  const file = `bench-results/scale-out-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, JSON.stringify(rows, null, 2));
+  process.stdout.write(`\n${formatScaleOut(rows)}\n\nwritten to ${file}\n`);
+  process.exit(0);
+}
+
+if (args.only !== undefined && args.only !== 'many-providers') throw new Error(`--only takes many-providers, scale-out or attackers, not ${args.only}`);
 
 if (args.only === 'many-providers') {
   const rows = await benchManyProviders(manyProvidersOptions);
@@ -191,6 +204,10 @@ results.workerScaling = scaling;
 const manyProviders = await benchManyProviders(manyProvidersOptions);
 results.manyProviders = manyProviders;
 
+// 1 and 3 API processes, 1 and 2 workers: about 80 s.
+const scaleOut = await benchScaleOut(manyProvidersOptions);
+results.scaleOut = scaleOut;
+
 // Attackers and a victim: about 35 s (25 s of load, then the last checks' 7 s deadline).
 const attackers = await benchAttackers(attackersOptions);
 results.attackers = attackers;
@@ -240,6 +257,7 @@ process.stdout.write(
 );
 
 process.stdout.write(`\n${formatManyProviders(manyProviders)}\n`);
+process.stdout.write(`\n${formatScaleOut(scaleOut)}\n`);
 process.stdout.write(`\n${formatAttackers(attackers)}\n`);
 
 mkdirSync('bench-results', { recursive: true });

@@ -50,7 +50,24 @@ export async function benchManyProviders(options: ManyProvidersOptions): Promise
   return rows;
 }
 
-async function measureChecker(name: string, cwd: string, options: ManyProvidersOptions): Promise<ManyProvidersRow[]> {
+/** How many API and worker processes share the one Redis. */
+export interface Layout {
+  apis: number;
+  workers: number;
+}
+
+/**
+ * The checker's build in `cwd`, as `layout` processes on a Redis of its own, under the load for
+ * each of `portsPerRequest`. The clients are spread evenly over the API processes. CPU per
+ * checked port is given for every process (api1, api2, ..., worker1, ..., redis) and in total.
+ */
+export async function measureChecker(
+  name: string,
+  cwd: string,
+  options: ManyProvidersOptions,
+  layout: Layout = { apis: 1, workers: 1 },
+  portsPerRequest: readonly number[] = PORTS_PER_REQUEST,
+): Promise<ManyProvidersRow[]> {
   const redis = await startRedisServer();
   const client = new Redis(redis.url);
   const nodeArgs = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}/${name}`] : [];
@@ -61,21 +78,24 @@ async function measureChecker(name: string, cwd: string, options: ManyProvidersO
     PORT_CHECKER_ALLOW_LOCAL_IPS: 'true',
     PORT_CHECKER_ADMIN_PORT: '0',
   };
-  const api = spawnApp('api', env, { fromBuild: true, cwd, nodeArgs });
-  const worker = spawnApp('worker', env, { fromBuild: true, cwd, nodeArgs });
+  const spawn = (app: 'api' | 'worker', count: number) => Array.from({ length: count }, () => spawnApp(app, env, { fromBuild: true, cwd, nodeArgs }));
+  const apis = spawn('api', layout.apis);
+  const workers = spawn('worker', layout.workers);
   try {
-    const url = String((await api.waitForLine((line) => line.msg === 'api listening')).url);
-    await worker.waitForLine((line) => line.msg === 'worker started');
-    const pids = { api: api.pid, worker: worker.pid, redis: await redisPid(() => client.info('server')) };
+    const urls = await Promise.all(apis.map(async (api) => String((await api.waitForLine((line) => line.msg === 'api listening')).url)));
+    await Promise.all(workers.map((worker) => worker.waitForLine((line) => line.msg === 'worker started')));
+    const named = (prefix: string, list: { pid: number }[]) =>
+      Object.fromEntries(list.map(({ pid }, i) => [list.length === 1 ? prefix : `${prefix}${i + 1}`, pid]));
+    const pids = { ...named('api', apis), ...named('worker', workers), redis: await redisPid(() => client.info('server')) };
     const rows: ManyProvidersRow[] = [];
-    await runProviderLoad({ url, portsPerRequest: 3, clients: options.clients, durationMs: 3000, phase: phase++ });
-    for (const portsPerRequest of PORTS_PER_REQUEST) {
-      const load = () => runProviderLoad({ url, portsPerRequest, clients: options.clients, durationMs: options.durationMs, phase: phase++ });
-      rows.push(await measured(`${name}`, portsPerRequest, client, pids, load));
+    await runProviderLoad({ urls, portsPerRequest: 3, clients: options.clients, durationMs: 3000, phase: phase++ });
+    for (const k of portsPerRequest) {
+      const load = () => runProviderLoad({ urls, portsPerRequest: k, clients: options.clients, durationMs: options.durationMs, phase: phase++ });
+      rows.push(await measured(`${name}`, k, client, pids, load));
     }
     return rows;
   } finally {
-    await Promise.all([api.stop(), worker.stop()]);
+    await Promise.all([...apis, ...workers].map((app) => app.stop()));
     await client.quit();
     await redis.stop();
   }
@@ -115,10 +135,10 @@ async function measureDirect(options: ManyProvidersOptions): Promise<ManyProvide
   const child = forkScript('./direct-checker.ts', []);
   try {
     const [{ url }] = (await once(child, 'message')) as [{ url: string }];
-    await runProviderLoad({ url, portsPerRequest: 3, clients: options.clients, durationMs: 3000, phase: phase++ });
+    await runProviderLoad({ urls: [url], portsPerRequest: 3, clients: options.clients, durationMs: 3000, phase: phase++ });
     const rows: ManyProvidersRow[] = [];
     for (const portsPerRequest of PORTS_PER_REQUEST) {
-      const load = () => runProviderLoad({ url, portsPerRequest, clients: options.clients, durationMs: options.durationMs, phase: phase++ });
+      const load = () => runProviderLoad({ urls: [url], portsPerRequest, clients: options.clients, durationMs: options.durationMs, phase: phase++ });
       const { result, cpuUs } = await cpuPer({ api: child.pid! }, load, (r) => r.requests * portsPerRequest);
       const cpuUsPerPort = { api: cpuUs.api!, worker: 0, redis: 0, total: cpuUs.total! };
       rows.push({ stack: DIRECT, portsPerRequest, ...result, cpuUsPerPort, redisCommandsPerPort: 0, redisScriptCallsPerPort: 0, commandsPerPort: {} });
@@ -218,4 +238,12 @@ export function formatManyProviders(all: ManyProvidersRow[]): string {
     );
   }
   return lines.join('\n');
+}
+
+/** CPU µs per checked port of each process but the total, e.g. `api1 310 · api2 305 · worker 420 · redis 180`. */
+export function formatCpu(cpuUsPerPort: Record<string, number>): string {
+  return Object.entries(cpuUsPerPort)
+    .filter(([name]) => name !== 'total')
+    .map(([name, us]) => `${name} ${us.toFixed(0)}`)
+    .join(' · ');
 }

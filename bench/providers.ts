@@ -58,13 +58,14 @@ export interface LoadResult {
  * start of a provider costs.
  */
 export async function runProviderLoad(options: {
-  url: string;
+  /** The API processes' URLs: client i sends to urls[i % urls.length]. */
+  urls: string[];
   portsPerRequest: number;
   clients: number;
   durationMs: number;
   phase: number;
 }): Promise<LoadResult> {
-  const { url, portsPerRequest, clients, durationMs, phase } = options;
+  const { urls, portsPerRequest, clients, durationMs, phase } = options;
   const providers = await startProviders(2 + (phase % 250));
   const agents = providers.hosts.map((localAddress) => new Agent({ keepAlive: true, maxSockets: 1, localAddress }));
   const busy = new Set<number>();
@@ -74,7 +75,8 @@ export async function runProviderLoad(options: {
   const started = performance.now();
   const endAt = started + durationMs;
 
-  async function client(): Promise<void> {
+  async function client(_: unknown, index: number): Promise<void> {
+    const url = urls[index % urls.length]!;
     while (performance.now() < endAt) {
       while (busy.has(next % PROVIDER_COUNT)) next += 1;
       const provider = next % PROVIDER_COUNT;

@@ -2,6 +2,7 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { isRedisConnectionError, patientConnection, watchRedisConnections, type Config, type Logger, type RedisWatch } from '@port-checker/shared';
 import { createProbeProcessor, type ProbeHooks } from './probe.processor.js';
+import { replying, type Publisher } from './reply.js';
 import { createTargetGuard } from './target-guard.js';
 
 /**
@@ -70,7 +71,9 @@ export function startProbeWorker(
     logger,
     ...hooks,
   });
-  const worker = new Worker(config.queueName, processor, {
+  // The connection that publishes replies: the caller's, or BullMQ's own once it is up.
+  let publisher: Publisher | undefined = connection;
+  const worker: Worker = new Worker(config.queueName, replying(() => worker, () => publisher, processor), {
     connection: connection ?? patientConnection(config.redisUrl),
     // Concurrency bounds the probes held at once, not the fetching: see WORKERS_PER_PROCESS.
     concurrency: config.workerConcurrency,
@@ -82,7 +85,13 @@ export function startProbeWorker(
     if (!isRedisConnectionError(err)) logger.error({ err }, 'worker error');
   });
   if (!connection) {
-    worker.getBackend().client.then((client) => redisWatch.watch(client, 'commands'), () => {});
+    worker.getBackend().client.then(
+      (client) => {
+        publisher = client as unknown as Publisher;
+        redisWatch.watch(client, 'commands');
+      },
+      () => {},
+    );
   }
   worker.on('failed', (job, err) => {
     logger.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, reason: err.message }, 'probe job failed');

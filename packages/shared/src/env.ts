@@ -38,9 +38,9 @@ export const Env = z.object({
   PORT_CHECKER_HEADERS_TIMEOUT: seconds.max(600).default(10),
   PORT_CHECKER_REQUEST_TIMEOUT: seconds.max(600).default(15),
   PORT_CHECKER_KEEP_ALIVE_TIMEOUT: seconds.max(600).default(5),
-  // Each job writes about four events (added, waiting, active, completed), so BullMQ's default
-  // of 10,000 keeps only ~2,500 jobs and a burst would trim completions before the API reads them.
-  PORT_CHECK_EVENTS_MAX_LEN: z.coerce.number().int().min(1000).default(200_000),
+  // BullMQ writes about four events per job into the queue's stream; results reach the API as
+  // replies (probe-reply.ts), so nothing here reads it: kept short, for a person's look only.
+  PORT_CHECK_EVENTS_MAX_LEN: z.coerce.number().int().min(0).default(1000),
   // Abuse protection (README "Security").
   PORT_CHECKER_API_TOKEN: z
     .string()

@@ -6,6 +6,7 @@ export * from './errors.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './probe-job.js';
+export * from './probe-reply.js';
 export * from './shutdown.js';
 export * from './target-policy.js';
 export * from './redis-connection.js';

@@ -2,6 +2,7 @@ import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
 import { Challenge, Port, PortState } from '@port-checker/contract';
 import { keepFinishedSeconds } from './deadline.js';
+import { ReplyTo } from './probe-reply.js';
 import { parseIpLiteral } from './target-policy.js';
 
 /**
@@ -27,6 +28,8 @@ export const ProbeJob = z.object({
   deadline: Deadline,
   /** The token an open port must send back to count as verified; absent: connect only. */
   challenge: Challenge.optional(),
+  /** The API process waiting for the result (probe-reply.ts); absent: nobody is told, it is read from the job. */
+  replyTo: ReplyTo.optional(),
 });
 export type ProbeJob = z.infer<typeof ProbeJob>;
 
@@ -49,6 +52,7 @@ export const TlsProbeJob = z.object({
   expectedIp: IpLiteral.optional(),
   timeoutMs: z.number().int().positive(),
   deadline: Deadline,
+  replyTo: ReplyTo.optional(),
 });
 export type TlsProbeJob = z.infer<typeof TlsProbeJob>;
 

@@ -14,7 +14,7 @@ describe('loadConfig', () => {
       probe: { maxAttempts: 3, retryDelayMs: 1000, timeoutMs: 5000, retryRefused: false },
       maxPorts: 128,
       workerConcurrency: 256,
-      eventsMaxLen: 200_000,
+      eventsMaxLen: 1000,
       overload: { maxBacklog: 20_000, maxPortsInFlight: 4096, maxPortsPerRequest: 128 },
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 15_000, keepAliveTimeoutMs: 5000 },
     });

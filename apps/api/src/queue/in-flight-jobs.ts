@@ -9,6 +9,8 @@ export type Waiter = (result: Returned) => void;
 interface InFlightJob {
   key: string;
   waiters: Set<Waiter>;
+  /** Redis has it: until then, not finding it in Redis means nothing. */
+  added: boolean;
 }
 
 /**
@@ -25,8 +27,9 @@ export class InFlightJobs {
     return this.jobs.size;
   }
 
-  has(jobId: string): boolean {
-    return this.jobs.has(jobId);
+  /** The jobs waited on that Redis has been seen to accept. */
+  addedIds(): string[] {
+    return [...this.jobs].filter(([, job]) => job.added).map(([id]) => id);
   }
 
   /** The job in flight that probes `key`, if any. */
@@ -36,8 +39,14 @@ export class InFlightJobs {
 
   /** A job about to be added, probing `key`. */
   start(jobId: string, key: string): void {
-    this.jobs.set(jobId, { key, waiters: new Set() });
+    this.jobs.set(jobId, { key, waiters: new Set(), added: false });
     this.jobIdByKey.set(key, jobId);
+  }
+
+  /** Redis accepted the job. */
+  added(jobId: string): void {
+    const job = this.jobs.get(jobId);
+    if (job) job.added = true;
   }
 
   /** `waiter` is called once, when the job ends. */
@@ -79,7 +88,7 @@ export function parsed<T>(result: Returned | undefined, schema: z.ZodType<T>): F
   return outcome.success ? { ok: true, outcome: outcome.data } : { ok: false, reason: 'a probe gave a malformed result' };
 }
 
-/** A job's return value as its hash holds it (JSON text), read when its completion event was missed. */
+/** A job's return value as its hash holds it (JSON text), read when its reply was missed. */
 export function returned(text: string | null | undefined): Returned {
   try {
     return { ok: true, outcome: text ? JSON.parse(text) : undefined };

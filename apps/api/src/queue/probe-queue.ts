@@ -1,12 +1,14 @@
-import { Queue, QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { z } from 'zod';
 import {
   AppError,
   describeRedisError,
-  isRedisConnectionError,
   patientConnection,
+  ProbeReply,
   probeJobOptions,
+  replyChannel,
   RETRY_AFTER_SECONDS,
   type Logger,
   type ProbeJob,
@@ -44,59 +46,61 @@ export interface ProbeQueueOptions {
   deadlineMs: number;
   eventsMaxLen: number;
   logger: Logger;
-  /** Logs the events connection's outages, with the other connections of the process. */
+  /** Logs the replies connection's outages, with the other connections of the process. */
   redisWatch: RedisWatch;
 }
 
 /**
- * Everything BullMQ and Redis for probes: the queue, its one shared event stream reader per
- * API process, adding jobs, waiting for them, sharing identical probes, reading results whose
- * events were lost, and the counts. Nothing above it imports bullmq.
+ * Everything BullMQ and Redis for probes: the queue, adding jobs, hearing their results, waiting
+ * for them, sharing identical probes, reading results whose replies were lost, and the counts.
+ * Nothing above it imports bullmq.
  *
- * Completions are routed from the one QueueEvents to the checks waiting for them, so waiting
- * costs neither a listener nor a connection per job or per check (BullMQ advises against
- * `job.waitUntilFinished()` at volume). A check that wants a probe identical to one already in
- * flight from this process waits for that job instead of adding its own: a burst of checks of
- * one target costs one probe per port, and no Redis command at all for the checks that join.
+ * Each job names this process (`replyTo`, drawn at start), and its worker publishes the job's end
+ * on this process's own channel (probe-reply.ts): a result costs this process one message, its
+ * own, however many API processes share the queue. (BullMQ's QueueEvents would have every
+ * process read and parse every event of every job.) Replies are routed to the checks waiting for
+ * them, so waiting costs neither a listener nor a connection per job or per check. A check that
+ * wants a probe identical to one already in flight from this process waits for that job instead
+ * of adding its own: a burst of checks of one target costs one probe per port, and no Redis
+ * command at all for the checks that join. Checks in other processes add their own jobs: sharing
+ * across processes would mean every process hearing every result again.
  */
 export class ProbeQueue {
   private readonly inFlight = new InFlightJobs();
 
-  /** Opens the queue and starts reading its events from the stream's current end. */
+  /** Opens the queue and subscribes to this process's replies. */
   static async open({ redis, redisUrl, queueName, deadlineMs, eventsMaxLen, logger, redisWatch }: ProbeQueueOptions): Promise<ProbeQueue> {
     const queue = new Queue<ProbeData, ProbeResult>(queueName, {
       connection: redis,
+      // Nothing here reads the event stream any more; BullMQ still writes it, kept short.
       streams: { events: { maxLen: eventsMaxLen } },
       defaultJobOptions: probeJobOptions(deadlineMs),
     });
-    await queue.waitUntilReady();
-    // Named explicitly: with the default '$' a QueueEvents misses whatever happens before its
-    // first XREAD is issued (bullmq #161).
-    const [last] = await redis.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1);
-    const events = new QueueEvents(queueName, { connection: patientConnection(redisUrl), lastEventId: last?.[0] ?? '0-0' });
-    // Without listeners BullMQ prints these to stderr. The queue's client is `redis`, whose
-    // outages its owner's watch logs; the events connection is this module's own: watched too,
-    // its connection errors are logged there, once an outage, and only the others here.
+    // Without a listener BullMQ prints these to stderr. The queue's client is `redis`, whose
+    // outages its owner's watch logs.
     queue.on('error', () => {});
-    events.on('error', (err) => {
-      if (!isRedisConnectionError(err)) logger.warn({ reason: err.message }, 'queue events error');
-    });
-    await events.waitUntilReady();
-    redisWatch.watch(await events.getBackend().client, 'queue events');
-    return new ProbeQueue(queue, redis, events);
+    await queue.waitUntilReady();
+    const replyTo = randomUUID();
+    // ioredis takes the URL as its own argument: in the options it would be ignored.
+    const { url: _url, ...options } = patientConnection(redisUrl);
+    const replies = new Redis(redisUrl, options);
+    redisWatch.watch(replies, 'replies');
+    await replies.subscribe(replyChannel(queue, replyTo));
+    return new ProbeQueue(queue, redis, replies, replyTo, logger);
   }
 
   constructor(
     private readonly queue: Queue<ProbeData, ProbeResult>,
     private readonly redis: Redis,
-    private readonly events: QueueEvents,
+    private readonly replies: Redis,
+    /** This process's name in the jobs it adds. */
+    private readonly replyTo: string,
+    private readonly logger: Logger,
   ) {
-    events.on('completed', ({ jobId, returnvalue }) => {
-      // Every API process reads every completion; only its own are worth handing on.
-      if (!this.inFlight.has(jobId)) return;
-      this.inFlight.settle(jobId, { ok: true, outcome: returnvalue });
-    });
-    events.on('failed', ({ jobId, failedReason }) => this.inFlight.settle(jobId, { ok: false, reason: failedReason }));
+    replies.on('message', (_channel: string, message: string) => this.hear(message));
+    // Back after an outage (ioredis subscribes again by itself): replies sent meanwhile reached
+    // nobody, so the results of every job still waited for are read from the jobs at once.
+    replies.on('ready', () => void this.lookUpMissing(this.inFlight.addedIds()));
   }
 
   /** Jobs waited on right now (shared probes count once): for shutdown and metrics. */
@@ -109,8 +113,9 @@ export class ProbeQueue {
    * one has finished, one has failed, or the check's answer is due; returns what finished, parsed
    * by `outcome`, in the order asked (undefined where nothing did). `onJoin` hears of each job of
    * another check that one of these probes shares, so that the log names it. Waiters are
-   * registered before the jobs are added, so a completion that arrives first is not missed. At the timeline's `lookUpAt`, results
-   * still missing are read from the jobs themselves, in case their completion events were lost.
+   * registered before the jobs are added, so a reply that arrives first is not missed. At the
+   * timeline's `lookUpAt`, results still missing are read from the jobs themselves, in case their
+   * replies were lost.
    * Throws SERVICE_UNAVAILABLE when the jobs cannot be added.
    */
   async run<T>(
@@ -195,8 +200,22 @@ export class ProbeQueue {
   }
 
   async close(): Promise<void> {
-    await this.events.close();
+    // A subscriber has nothing to flush, and QUIT would wait for a Redis that may be away.
+    this.replies.disconnect();
     await this.queue.close();
+  }
+
+  /** A worker's reply (probe-reply.ts): the job's end, for the checks waiting for it. */
+  private hear(message: string): void {
+    let reply: ProbeReply;
+    try {
+      reply = ProbeReply.parse(JSON.parse(message));
+    } catch {
+      this.logger.warn('a malformed probe reply was ignored');
+      return;
+    }
+    const { jobId, ...result } = reply;
+    this.inFlight.settle(jobId, result);
   }
 
   private async add(probes: WantedProbe[]): Promise<void> {
@@ -205,7 +224,12 @@ export class ProbeQueue {
       // one tick in one write, while addBulk builds a pipeline of its own for each check, and
       // ioredis builds each pipeline by copying every BullMQ script onto it. Measured: adding 3
       // jobs cost about 105 µs of client CPU this way, 210 µs with addBulk.
-      await Promise.all(probes.map(({ name, data, jobId }) => this.queue.add(name, data, { jobId })));
+      await Promise.all(
+        probes.map(async ({ name, data, jobId }) => {
+          await this.queue.add(name, { ...data, replyTo: this.replyTo }, { jobId });
+          this.inFlight.added(jobId);
+        }),
+      );
     } catch (cause) {
       // All or nothing: the jobs that were added (Redis filling up refuses only the later ones) are
       // removed, so that no worker probes for a check answered 503. Checks that joined these jobs
@@ -220,10 +244,11 @@ export class ProbeQueue {
   }
 
   /**
-   * Reads results straight from the job hashes: the event stream is trimmed and a reconnecting
-   * QueueEvents can miss entries, but a finished job keeps its result for a while.
+   * Reads results straight from the job hashes: a reply reaches nobody while this process is
+   * reconnecting, but a finished job keeps its result for a while.
    */
   private async lookUpMissing(missing: readonly string[]): Promise<void> {
+    if (missing.length === 0) return;
     const pipeline = this.redis.pipeline();
     // `name` is set when a job is added: without it there is no job (Redis lost it, or someone removed it).
     for (const id of missing) pipeline.hmget(this.queue.toKey(id), 'name', 'finishedOn', 'returnvalue', 'failedReason');

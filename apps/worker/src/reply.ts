@@ -1,0 +1,35 @@
+import { UnrecoverableError, type Job, type Worker } from 'bullmq';
+import { ReplyTo, replyChannel } from '@port-checker/shared';
+
+export interface Publisher {
+  publish(channel: string, message: string): Promise<unknown>;
+}
+
+/**
+ * Wraps a processor so that each job's end goes straight to the API process that waits for it
+ * (`replyTo`, see probe-reply.ts). The message is sent as the processor returns, so it leaves on
+ * the worker's connection just ahead of BullMQ's own command that finishes the job: the API hears
+ * of the result as the job is marked done, for one PUBLISH, and no other API process hears of it
+ * at all. A failure is told only when it is the job's last; BullMQ retries the others (a worker
+ * that died mid-probe). Nothing is told when Redis is away: the API reads the job instead.
+ */
+export function replying<T>(worker: () => Worker, publisher: () => Publisher | undefined, process: (job: Job) => Promise<T>) {
+  function reply(job: Job, result: { ok: true; outcome: unknown } | { ok: false; reason: string }): void {
+    const replyTo = ReplyTo.safeParse((job.data as { replyTo?: unknown } | undefined)?.replyTo);
+    const client = publisher();
+    if (!replyTo.success || !client || job.id === undefined) return;
+    client.publish(replyChannel(worker(), replyTo.data), JSON.stringify({ jobId: job.id, ...result })).catch(() => {});
+  }
+
+  return async (job: Job): Promise<T> => {
+    try {
+      const outcome = await process(job);
+      reply(job, { ok: true, outcome });
+      return outcome;
+    } catch (err) {
+      const last = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (last) reply(job, { ok: false, reason: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+  };
+}

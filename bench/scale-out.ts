@@ -1,0 +1,46 @@
+// The scale-out section of `pnpm bench`: the many-providers load, 1 port per request, spread over
+// 1 API process and then over 3, with one worker and then two, all on one Redis. What the design
+// promises: a checked port costs the same CPU however many API processes share the load.
+import { formatCpu, measureChecker, medianRows, type Layout, type ManyProvidersOptions, type ManyProvidersRow } from './many-providers.js';
+
+export interface ScaleOutRow extends ManyProvidersRow {
+  layout: Layout;
+}
+
+const LAYOUTS: Layout[] = [
+  { apis: 1, workers: 1 },
+  { apis: 3, workers: 1 },
+  { apis: 1, workers: 2 },
+  { apis: 3, workers: 2 },
+];
+
+const label = ({ apis, workers }: Layout): string => `${apis} API${apis > 1 ? 's' : ''}, ${workers} worker${workers > 1 ? 's' : ''}`;
+
+export async function benchScaleOut(options: ManyProvidersOptions): Promise<ScaleOutRow[]> {
+  const rows: ScaleOutRow[] = [];
+  // Layouts in turn, round after round: the machine's other load changes by the minute.
+  for (let round = 0; round < options.rounds; round += 1) {
+    for (const layout of LAYOUTS) {
+      const measured = await measureChecker(label(layout), process.cwd(), options, layout, [1]);
+      rows.push(...measured.map((row) => ({ ...row, layout })));
+    }
+  }
+  return rows;
+}
+
+export function formatScaleOut(all: ScaleOutRow[]): string {
+  const rows = medianRows(all) as ScaleOutRow[];
+  const total = (apis: number, workers: number) => rows.find((r) => r.layout.apis === apis && r.layout.workers === workers)?.cpuUsPerPort.total;
+  const lines = [
+    `| scale-out: many providers, 1 port/request, 64 clients, Node ${process.version} (median of rounds) | req/s | p50 | p99 | CPU µs per checked port, by process | total | 3 APIs / 1 API | failures |`,
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const one = total(1, r.layout.workers);
+    lines.push(
+      `| ${r.stack} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms | ${formatCpu(r.cpuUsPerPort)} | ` +
+        `${r.cpuUsPerPort.total!.toFixed(0)} | ${r.layout.apis > 1 && one ? `${(r.cpuUsPerPort.total! / one).toFixed(2)}×` : '-'} | ${JSON.stringify(r.failures)} |`,
+    );
+  }
+  return lines.join('\n');
+}
