@@ -4,6 +4,7 @@
 import { formatCpu, measureChecker, medianRows, type Layout, type ManyProvidersOptions, type ManyProvidersRow } from './many-providers.js';
 
 export interface ScaleOutRow extends ManyProvidersRow {
+  build: string;
   layout: Layout;
 }
 
@@ -18,11 +19,14 @@ const label = ({ apis, workers }: Layout): string => `${apis} API${apis > 1 ? 's
 
 export async function benchScaleOut(options: ManyProvidersOptions): Promise<ScaleOutRow[]> {
   const rows: ScaleOutRow[] = [];
-  // Layouts in turn, round after round: the machine's other load changes by the minute.
+  // Layouts (and builds, with --baseline) in turn, round after round: the machine's other load
+  // changes by the minute.
   for (let round = 0; round < options.rounds; round += 1) {
     for (const layout of LAYOUTS) {
-      const measured = await measureChecker(label(layout), process.cwd(), options, layout, [1]);
-      rows.push(...measured.map((row) => ({ ...row, layout })));
+      for (const [build, cwd] of Object.entries(options.builds)) {
+        const measured = await measureChecker(`${build}: ${label(layout)}`, cwd, options, layout, [1]);
+        rows.push(...measured.map((row) => ({ ...row, build, layout })));
+      }
     }
   }
   return rows;
@@ -30,13 +34,14 @@ export async function benchScaleOut(options: ManyProvidersOptions): Promise<Scal
 
 export function formatScaleOut(all: ScaleOutRow[]): string {
   const rows = medianRows(all) as ScaleOutRow[];
-  const total = (apis: number, workers: number) => rows.find((r) => r.layout.apis === apis && r.layout.workers === workers)?.cpuUsPerPort.total;
+  const total = (build: string, apis: number, workers: number) =>
+    rows.find((r) => r.build === build && r.layout.apis === apis && r.layout.workers === workers)?.cpuUsPerPort.total;
   const lines = [
     `| scale-out: many providers, 1 port/request, 64 clients, Node ${process.version} (median of rounds) | req/s | p50 | p99 | CPU µs per checked port, by process | total | 3 APIs / 1 API | failures |`,
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
-    const one = total(1, r.layout.workers);
+    const one = total(r.build, 1, r.layout.workers);
     lines.push(
       `| ${r.stack} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms | ${formatCpu(r.cpuUsPerPort)} | ` +
         `${r.cpuUsPerPort.total!.toFixed(0)} | ${r.layout.apis > 1 && one ? `${(r.cpuUsPerPort.total! / one).toFixed(2)}×` : '-'} | ${JSON.stringify(r.failures)} |`,

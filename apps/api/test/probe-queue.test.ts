@@ -55,7 +55,7 @@ describe('ProbeQueue replies', () => {
     const redis = new Redis(redisUrl);
     const queue = new Queue(config.queueName, { connection: redis });
     const replies = new Redis(redisUrl);
-    await replies.subscribe(replyChannel(queue, 'this-process'));
+    await replies.subscribe(replyChannel(config.queueName, 'this-process'));
     const open = await openPorts(1);
     cleanups.push(() => redis.quit(), () => queue.obliterate({ force: true }).then(() => queue.close()), () => open.close());
     cleanups.push(async () => replies.status !== 'end' && replies.disconnect());

@@ -73,7 +73,7 @@ export function startProbeWorker(
   });
   // The connection that publishes replies: the caller's, or BullMQ's own once it is up.
   let publisher: Publisher | undefined = connection;
-  const worker: Worker = new Worker(config.queueName, replying(() => worker, () => publisher, processor), {
+  const worker: Worker = new Worker(config.queueName, replying(config.queueName, () => publisher, processor), {
     connection: connection ?? patientConnection(config.redisUrl),
     // Concurrency bounds the probes held at once, not the fetching: see WORKERS_PER_PROCESS.
     concurrency: config.workerConcurrency,

@@ -1,4 +1,4 @@
-import { UnrecoverableError, type Job, type Worker } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import { ReplyTo, replyChannel } from '@port-checker/shared';
 
 export interface Publisher {
@@ -13,12 +13,12 @@ export interface Publisher {
  * at all. A failure is told only when it is the job's last; BullMQ retries the others (a worker
  * that died mid-probe). Nothing is told when Redis is away: the API reads the job instead.
  */
-export function replying<T>(worker: () => Worker, publisher: () => Publisher | undefined, process: (job: Job) => Promise<T>) {
+export function replying<T>(queueName: string, publisher: () => Publisher | undefined, process: (job: Job) => Promise<T>) {
   function reply(job: Job, result: { ok: true; outcome: unknown } | { ok: false; reason: string }): void {
     const replyTo = ReplyTo.safeParse((job.data as { replyTo?: unknown } | undefined)?.replyTo);
     const client = publisher();
     if (!replyTo.success || !client || job.id === undefined) return;
-    client.publish(replyChannel(worker(), replyTo.data), JSON.stringify({ jobId: job.id, ...result })).catch(() => {});
+    client.publish(replyChannel(queueName, replyTo.data), JSON.stringify({ jobId: job.id, ...result })).catch(() => {});
   }
 
   return async (job: Job): Promise<T> => {

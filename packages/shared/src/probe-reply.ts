@@ -9,9 +9,12 @@ import { z } from 'zod';
  */
 export const ReplyTo = z.string().regex(/^[\w-]{1,64}$/);
 
-/** The channel of API process `replyTo`, in the queue's own namespace (`queue.toKey`). */
-export function replyChannel(queue: { toKey(type: string): string }, replyTo: string): string {
-  return queue.toKey(`replies:${replyTo}`);
+/**
+ * The channel of API process `replyTo`, in the namespace of the queue named by PORT_CHECKER_QUEUE
+ * (BullMQ's default prefix, `bull`): one per process, whichever queue the job came from.
+ */
+export function replyChannel(queueName: string, replyTo: string): string {
+  return `bull:${queueName}:replies:${replyTo}`;
 }
 
 /** A job's end as the worker publishes it: its outcome, or why it has none. */

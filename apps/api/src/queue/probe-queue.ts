@@ -85,7 +85,7 @@ export class ProbeQueue {
     const { url: _url, ...options } = patientConnection(redisUrl);
     const replies = new Redis(redisUrl, options);
     redisWatch.watch(replies, 'replies');
-    await replies.subscribe(replyChannel(queue, replyTo));
+    await replies.subscribe(replyChannel(queueName, replyTo));
     return new ProbeQueue(queue, redis, replies, replyTo, logger);
   }
 
