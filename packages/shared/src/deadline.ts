@@ -5,7 +5,7 @@
  *   6,500 ms   probesEndBy: every probe has ended (the jobs' `deadline`), so that its result
  *              travels back (worker → Redis → API) in time
  *   6,750 ms   lookUpAt: results still missing are read from the jobs themselves, in case their
- *              completion events were lost
+ *              replies were lost
  *   7,000 ms   answerBy: the caller has its answer (CHECK_FAILED for a port still missing)
  */
 export interface Timeline {

@@ -69,7 +69,7 @@ export const FINISHED_JOBS_KEPT = 50_000;
 
 /**
  * Options of every probe job. A finished job is kept a little longer than anyone may wait for
- * it (the API reads a result whose completion event it missed from the job itself, up to the
+ * it (the API reads a result whose reply it missed from the job itself, up to the
  * deadline), then removed, so Redis does not grow with traffic.
  */
 export function probeJobOptions(deadlineMs: number) {

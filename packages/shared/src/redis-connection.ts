@@ -10,7 +10,7 @@ export function reconnectQuickly(times: number): number {
 }
 
 /**
- * For connections that may wait: workers and the API's QueueEvents. No retry limit, so a
+ * For connections that may wait: workers and the API's replies subscriber. No retry limit, so a
  * blocking read survives a Redis restart and resumes where it was.
  */
 export function patientConnection(url: string): RedisOptions {
