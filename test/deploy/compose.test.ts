@@ -32,7 +32,7 @@ interface Compose {
 
 const compose = readYaml<Compose>('docker-compose.yml');
 const { redis, api, worker, prometheus, grafana } = compose.services;
-const defaults = loadConfig({});
+const defaults = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' });
 
 /** Seconds in compose's duration format ("35s", "1m30s"). */
 function seconds(duration: string): number {

@@ -1,6 +1,14 @@
 import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
-import { isRedisConnectionError, patientConnection, watchRedisConnections, type Config, type Logger, type RedisWatch } from '@port-checker/shared';
+import {
+  bullmqConnection,
+  connectRedis,
+  isRedisConnectionError,
+  watchRedisConnections,
+  type Config,
+  type Logger,
+  type RedisClient,
+  type RedisWatch,
+} from '@port-checker/shared';
 import { createProbeProcessor, type ProbeHooks } from './probe.processor.js';
 import { createTargetGuard } from './target-guard.js';
 
@@ -34,10 +42,7 @@ export function startProbeWorkers(
   hooks: ProbeHooks = {},
   redisWatch: RedisWatch = watchRedisConnections(logger),
 ): { workers: Worker[]; close(): Promise<void> } {
-  // ioredis takes the URL as its own argument: in the options it would be ignored, and the
-  // connection would go to 127.0.0.1:6379.
-  const { url: _url, ...options } = patientConnection(config.redisUrl);
-  const connection = new Redis(config.redisUrl, options);
+  const connection = connectRedis(config.redis, 'patient');
   redisWatch.watch(connection, 'commands');
   // Concurrency bounds the probes the process holds at once, so it is split between them.
   const concurrency = Math.ceil(config.workerConcurrency / WORKERS_PER_PROCESS);
@@ -61,7 +66,7 @@ export function startProbeWorker(
   config: Config,
   logger: Logger,
   hooks: ProbeHooks = {},
-  connection?: Redis,
+  connection?: RedisClient,
   redisWatch: RedisWatch = watchRedisConnections(logger),
 ): Worker {
   const processor = createProbeProcessor({
@@ -71,7 +76,7 @@ export function startProbeWorker(
     ...hooks,
   });
   const worker = new Worker(config.queueName, processor, {
-    connection: connection ?? patientConnection(config.redisUrl),
+    connection: connection ?? bullmqConnection(config.redis),
     // Concurrency bounds the probes held at once, not the fetching: see WORKERS_PER_PROCESS.
     concurrency: config.workerConcurrency,
     ...STALLED_JOB_SETTINGS,

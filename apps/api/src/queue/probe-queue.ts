@@ -1,14 +1,15 @@
 import { Queue, QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import {
   AppError,
   describeRedisError,
   isRedisConnectionError,
-  patientConnection,
+  bullmqConnection,
   probeJobOptions,
   RETRY_AFTER_SECONDS,
   type Logger,
+  type RedisClient,
+  type RedisTarget,
   type ProbeJob,
   type ProbeOutcome,
   type Timeline,
@@ -38,8 +39,8 @@ export type JobCounts = Record<(typeof JOB_STATES)[number], number>;
 
 export interface ProbeQueueOptions {
   /** Fails fast (no offline queue): a check gets its 503 at once when Redis is away. */
-  redis: Redis;
-  redisUrl: string;
+  redis: RedisClient;
+  redisTarget: RedisTarget;
   queueName: string;
   deadlineMs: number;
   eventsMaxLen: number;
@@ -63,7 +64,7 @@ export class ProbeQueue {
   private readonly inFlight = new InFlightJobs();
 
   /** Opens the queue and starts reading its events from the stream's current end. */
-  static async open({ redis, redisUrl, queueName, deadlineMs, eventsMaxLen, logger, redisWatch }: ProbeQueueOptions): Promise<ProbeQueue> {
+  static async open({ redis, redisTarget, queueName, deadlineMs, eventsMaxLen, logger, redisWatch }: ProbeQueueOptions): Promise<ProbeQueue> {
     const queue = new Queue<ProbeData, ProbeResult>(queueName, {
       connection: redis,
       streams: { events: { maxLen: eventsMaxLen } },
@@ -73,7 +74,7 @@ export class ProbeQueue {
     // Named explicitly: with the default '$' a QueueEvents misses whatever happens before its
     // first XREAD is issued (bullmq #161).
     const [last] = await redis.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1);
-    const events = new QueueEvents(queueName, { connection: patientConnection(redisUrl), lastEventId: last?.[0] ?? '0-0' });
+    const events = new QueueEvents(queueName, { connection: bullmqConnection(redisTarget), lastEventId: last?.[0] ?? '0-0' });
     // Without listeners BullMQ prints these to stderr. The queue's client is `redis`, whose
     // outages its owner's watch logs; the events connection is this module's own: watched too,
     // its connection errors are logged there, once an outage, and only the others here.
@@ -88,7 +89,7 @@ export class ProbeQueue {
 
   constructor(
     private readonly queue: Queue<ProbeData, ProbeResult>,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly events: QueueEvents,
   ) {
     events.on('completed', ({ jobId, returnvalue }) => {
