@@ -44,7 +44,7 @@ async function budgetUsed(client: string): Promise<number> {
 }
 
 describe('Redis under Sentinel', () => {
-  it('a manual SENTINEL FAILOVER under steady checks: only true results or 503s, and checks succeed on the new master', async () => {
+  it('a manual SENTINEL FAILOVER under steady checks: only true results or 503s, and checks succeed on the new master', async ({ annotate }) => {
     expect((await service.check({ provider_ip: '127.0.0.1', ports: open.ports })).status).toBe(200);
     const before = await set.masterPort();
     const load = steadyChecks(service, open.ports[0]!);
@@ -59,13 +59,14 @@ describe('Redis under Sentinel', () => {
 
     expect(after).not.toBe(before);
     expectOnlyTruthOr503(answers, deadlineMs);
-    console.info(
+    // The figures for docs/reliability.md.
+    await annotate(
       `manual failover: ${answers.length} checks, ${answers.filter((a) => a.status !== 200).length} answered 503; ` +
         `a check sent after the switch succeeded ${Math.round(recovered.answeredAt - asked)} ms after SENTINEL FAILOVER`,
     );
   });
 
-  it('the master killed under steady checks: only true results or 503s, checks succeed again within 8 s, the budgets count on the new master', async () => {
+  it('the master killed under steady checks: only true results or 503s, checks succeed again within 8 s, the budgets count on the new master', async ({ annotate }) => {
     await set.settled();
     const master = await set.master();
     const load = steadyChecks(service, open.ports[0]!);
@@ -82,7 +83,7 @@ describe('Redis under Sentinel', () => {
     expectOnlyTruthOr503(answers, deadlineMs);
     // The bound is the issue's: a provider retrying for 8 s finds the service again.
     expect(recovered.answeredAt - killed).toBeLessThan(8000);
-    console.info(
+    await annotate(
       `master killed: ${answers.length} checks, ${answers.filter((a) => a.status !== 200).length} answered 503; ` +
         `checks succeed again ${Math.round(recovered.answeredAt - killed)} ms after the kill`,
     );
