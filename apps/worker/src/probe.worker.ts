@@ -1,6 +1,5 @@
 import { Worker } from 'bullmq';
 import {
-  bullmqConnection,
   connectRedis,
   isRedisConnectionError,
   watchRedisConnections,
@@ -60,7 +59,8 @@ export function startProbeWorkers(
 
 /**
  * Starts one BullMQ worker that takes probe jobs from the configured queue. Without a `connection`
- * of the caller's (which the caller watches), it watches the one BullMQ makes, once connected.
+ * of the caller's (which the caller watches and closes), it makes one of its own, watched, and
+ * closes it once the worker has closed.
  */
 export function startProbeWorker(
   config: Config,
@@ -75,8 +75,10 @@ export function startProbeWorker(
     logger,
     ...hooks,
   });
+  const own = connection ? undefined : connectRedis(config.redis, 'patient');
+  if (own) redisWatch.watch(own, 'commands');
   const worker = new Worker(config.queueName, processor, {
-    connection: connection ?? bullmqConnection(config.redis),
+    connection: connection ?? own!,
     // Concurrency bounds the probes held at once, not the fetching: see WORKERS_PER_PROCESS.
     concurrency: config.workerConcurrency,
     ...STALLED_JOB_SETTINGS,
@@ -86,9 +88,7 @@ export function startProbeWorker(
   worker.on('error', (err) => {
     if (!isRedisConnectionError(err)) logger.error({ err }, 'worker error');
   });
-  if (!connection) {
-    worker.getBackend().client.then((client) => redisWatch.watch(client, 'commands'), () => {});
-  }
+  worker.once('closed', () => void own?.quit().catch(() => own.disconnect()));
   worker.on('failed', (job, err) => {
     logger.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, reason: err.message }, 'probe job failed');
   });
