@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig as loadAny } from '../src/config.js';
+import { describeRedisTarget } from '../src/redis-connection.js';
 
 // Every configuration names its Redis (none is assumed): these tests name one and vary the rest.
 const loadConfig = (env: NodeJS.ProcessEnv) => loadAny({ REDIS_URL: 'redis://127.0.0.1:6379', ...env });
@@ -199,6 +200,13 @@ describe('loadConfig: where Redis is', () => {
       ],
       tls: false,
     });
+  });
+
+  it('is described in the start-up log line without a password', () => {
+    expect(describeRedisTarget(loadAny({ REDIS_URL: 'redis://:secret@redis:6380/2' }).redis)).toBe('redis://:***@redis:6380/2');
+    expect(describeRedisTarget(loadAny({ ...sentinels, REDIS_PASSWORD: 'secret' }).redis)).toBe(
+      'master "checks" of the sentinels 127.0.0.1:26379,[::1]:26380,redis-sentinel:26379',
+    );
   });
 
   it('refuses a Cluster with a queue name out of braces, naming the fix', () => {
