@@ -53,10 +53,14 @@ export async function startTestCluster(): Promise<TestCluster> {
     },
     { timeout: 20_000, interval: 200 },
   );
+  // Should the test's own teardown never run (a hook timed out), the nodes do not outlive its process.
+  const orphans = (): void => children.forEach((child) => child.kill('SIGKILL'));
+  process.once('exit', orphans);
   return {
     env: { REDIS_CLUSTER_NODES: ports.map((port) => `127.0.0.1:${port}`).join(',') },
     ports,
     async stop() {
+      process.off('exit', orphans);
       for (const child of children) {
         if (child.exitCode !== null) continue;
         const exited = once(child, 'exit');

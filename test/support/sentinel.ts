@@ -88,6 +88,9 @@ export async function startSentinelSet(name = 'checks'): Promise<SentinelSet> {
   }
   const ask = sentinels.map((sentinel) => sentinel.connect());
   const servers = [master, replica];
+  // Should the test's own teardown never run (a hook timed out), the servers do not outlive its process.
+  const orphans = (): void => [...sentinels, ...servers].forEach((s) => s.child.kill('SIGKILL'));
+  process.once('exit', orphans);
 
   const set: SentinelSet = {
     name,
@@ -140,6 +143,7 @@ export async function startSentinelSet(name = 'checks'): Promise<SentinelSet> {
       s.child.kill(signal);
     },
     async stop() {
+      process.off('exit', orphans);
       for (const client of ask) client.disconnect();
       for (const s of [...sentinels, ...servers]) {
         if (s.child.exitCode !== null || s.child.signalCode === 'SIGKILL') continue;

@@ -38,7 +38,13 @@ export function steadyChecks(service: Service, port: number, { concurrency = 3, 
     while (!stopping) {
       const as = sendingAs;
       const sentAt = performance.now();
-      const { status, body, headers } = await service.check({ provider_ip: '127.0.0.1', ports: [port] }, { headers: { 'x-forwarded-for': as } });
+      const answer = await service.check({ provider_ip: '127.0.0.1', ports: [port] }, { headers: { 'x-forwarded-for': as } }).catch(() => undefined);
+      if (!answer) {
+        // No answer at all (the API went away: the test failed and stopped it): no valid outcome, and the end of this loop.
+        answers.push({ sentAt, answeredAt: performance.now(), client: as, status: 0, code: undefined, retryAfter: null, state: undefined });
+        return;
+      }
+      const { status, body, headers } = answer;
       answers.push({
         sentAt,
         answeredAt: performance.now(),
