@@ -19,6 +19,8 @@ const DATA_DIR = '.redis-data';
 if (existsSync('.env')) process.loadEnvFile('.env');
 // Empty counts as unset, as in the apps' configuration.
 const namedUrl = process.env.REDIS_URL || undefined;
+// Redis under Sentinel or a Cluster: handed to the apps as it is (they refuse it alongside REDIS_URL).
+const namedOther = ['REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'].find((name) => process.env[name]);
 
 /** The URL as it may be printed: a password in it is not. */
 function printable(url) {
@@ -111,7 +113,9 @@ process.on('exit', () => {
 });
 
 let redisUrl;
-if (namedUrl) {
+if (namedOther) {
+  console.error(`using the Redis of ${namedOther}`);
+} else if (namedUrl) {
   const url = new URL(namedUrl);
   const host = url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
   if (!(await answers(host, Number(url.port || 6379)))) {
@@ -175,7 +179,7 @@ if (namedUrl) {
 }
 
 if (!stopping) {
-  const env = { NODE_OPTIONS: PRODUCTION_NODE_OPTIONS, ...process.env, REDIS_URL: redisUrl };
+  const env = { NODE_OPTIONS: PRODUCTION_NODE_OPTIONS, ...process.env, ...(redisUrl && { REDIS_URL: redisUrl }) };
   apps.push(run('api', process.execPath, ['apps/api/dist/main.js'], { env }));
   apps.push(run('worker', process.execPath, ['apps/worker/dist/main.js'], { env }));
 }

@@ -32,7 +32,15 @@ interface Compose {
 
 const compose = readYaml<Compose>('docker-compose.yml');
 const { redis, api, worker, prometheus, grafana } = compose.services;
-const defaults = loadConfig({});
+const defaults = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' });
+const sentinels = ['sentinel-1', 'sentinel-2', 'sentinel-3'];
+
+/** Compose's interpolation of ${NAME-default} (unset takes the default) and ${NAME:-default} (unset or empty). */
+function interpolated(text: string, env: Record<string, string>): string {
+  return text.replace(/\$\{(\w+)(:?)-([^}]*)\}/g, (_, name: string, colon: string, fallback: string) =>
+    env[name] === undefined || (colon && env[name] === '') ? fallback : env[name]!,
+  );
+}
 
 /** Seconds in compose's duration format ("35s", "1m30s"). */
 function seconds(duration: string): number {
@@ -42,10 +50,13 @@ function seconds(duration: string): number {
 }
 
 describe('docker-compose.yml', () => {
-  it('runs redis, api and worker by default, prometheus and grafana in the monitoring profile', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['api', 'grafana', 'prometheus', 'redis', 'worker']);
+  it('runs redis, api and worker by default, prometheus and grafana in the monitoring profile, a replica and three sentinels in the sentinel profile', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'api', 'grafana', 'prometheus', 'redis', 'redis-replica', 'sentinel-1', 'sentinel-2', 'sentinel-3', 'worker',
+    ]);
     for (const service of [redis, api, worker]) expect(service!.profiles).toBeUndefined();
     for (const service of [prometheus, grafana]) expect(service!.profiles).toEqual(['monitoring']);
+    for (const name of ['redis-replica', ...sentinels]) expect(compose.services[name]!.profiles, name).toEqual(['sentinel']);
   });
 
   it('names every image by an exact version, never a floating tag; the apps by the release', () => {
@@ -68,7 +79,7 @@ describe('docker-compose.yml', () => {
     expect(redis!.ports).toBeUndefined();
   });
 
-  it.each(['redis', 'api', 'worker', 'prometheus', 'grafana'])(
+  it.each(['redis', 'api', 'worker', 'prometheus', 'grafana', 'redis-replica', ...sentinels])(
     'runs %s without capabilities or privilege escalation, memory bounded, logs rotated',
     (name) => {
       const service = compose.services[name]!;
@@ -90,7 +101,7 @@ describe('docker-compose.yml', () => {
     const service = compose.services[name]!;
     expect(service.build).toEqual({ context: '.', target: name });
     expect(readRepoFile('Dockerfile')).toMatch(new RegExp(`^FROM \\S+ AS ${name}$`, 'm'));
-    expect(service.environment!.REDIS_URL).toBe('redis://redis:6379');
+    expect(interpolated(service.environment!.REDIS_URL!, {})).toBe('redis://redis:6379');
     expect(service.env_file).toEqual({ path: '.env', required: false });
     expect(service.depends_on).toEqual({ redis: { condition: 'service_healthy' } });
   });
@@ -134,5 +145,42 @@ describe('docker-compose.yml', () => {
       }
       for (const port of service.ports!) expect(port).toMatch(/^127\.0\.0\.1:/);
     }
+  });
+
+  it('in the sentinel profile: a replica of redis kept like it, three sentinels monitoring redis by name with quorum 2', () => {
+    const replica = compose.services['redis-replica']!;
+    expect(replica.image).toBe(redis!.image);
+    expect(replica.command).toEqual(expect.arrayContaining(['--replicaof', 'redis', '6379', '--maxmemory-policy', 'noeviction', '--appendonly', 'yes']));
+    expect(replica.command![replica.command!.indexOf('--maxmemory') + 1]).toBe(redis!.command![redis!.command!.indexOf('--maxmemory') + 1]);
+    expect(compose.volumes).toHaveProperty(replica.volumes![0]!.split(':')[0]!);
+    expect(replica.ports).toBeUndefined();
+    // Each server known by its service name, which outlives a container's address.
+    expect(redis!.command).toEqual(expect.arrayContaining(['--replica-announce-ip', 'redis']));
+    expect(replica.command).toEqual(expect.arrayContaining(['--replica-announce-ip', 'redis-replica']));
+    for (const name of sentinels) {
+      const sentinel = compose.services[name]!;
+      const script = sentinel.command!.join(' ');
+      expect(script).toContain("'sentinel monitor port-checker redis 6379 2'");
+      expect(script).toContain("'sentinel resolve-hostnames yes' 'sentinel announce-hostnames yes'");
+      expect(script).toMatch(/exec redis-server \/tmp\/sentinel\.conf --sentinel$/);
+      expect(sentinel.ports).toBeUndefined();
+      expect(sentinel.healthcheck!.test).toEqual(['CMD', 'redis-cli', '-p', '26379', 'ping']);
+    }
+  });
+
+  it("lets .env hand the apps to the sentinels: COMPOSE_REDIS_URL= empties REDIS_URL, and the sentinels' addresses make a valid configuration", () => {
+    const text = readRepoFile('docker-compose.yml');
+    const env = {
+      REDIS_SENTINELS: /REDIS_SENTINELS=(\S+)/.exec(text)![1]!,
+      REDIS_SENTINEL_NAME: /REDIS_SENTINEL_NAME=(\S+)/.exec(text)![1]!,
+    };
+    const url = interpolated(api!.environment!.REDIS_URL!, { COMPOSE_REDIS_URL: '' });
+    expect(url).toBe('');
+    expect(loadConfig({ REDIS_URL: url, ...env }).redis).toEqual({
+      kind: 'sentinel',
+      name: 'port-checker',
+      sentinels: sentinels.map((host) => ({ host, port: 26379 })),
+      tls: false,
+    });
   });
 });

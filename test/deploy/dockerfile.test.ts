@@ -32,7 +32,7 @@ function parseDockerfile(text: string): Stage[] {
 const stages = parseDockerfile(readRepoFile('Dockerfile'));
 const stage = (name: string): Stage => stages.find((s) => s.name === name)!;
 const args = (s: Stage, op: string): string[] => s.instructions.filter((i) => i.op === op).map((i) => i.args);
-const defaults = loadConfig({});
+const defaults = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' });
 
 describe('Dockerfile', () => {
   it('is multi-stage: a build stage and one small image per app', () => {

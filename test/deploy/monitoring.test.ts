@@ -26,7 +26,7 @@ interface Variable {
   allValue?: string;
 }
 
-const defaults = loadConfig({});
+const defaults = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' });
 const compose = readYaml<{ services: Record<string, { volumes?: string[] }> }>('docker-compose.yml');
 const dashboard = JSON.parse(readRepoFile('deploy/grafana/dashboards/port-checker.json')) as {
   uid: string;

@@ -27,7 +27,7 @@ function parseUnit(text: string): Record<string, Record<string, string[]>> {
   return sections;
 }
 
-const defaults = loadConfig({});
+const defaults = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' });
 const SANDBOX = {
   NoNewPrivileges: 'yes',
   ProtectSystem: 'strict',
@@ -104,7 +104,7 @@ describe('the worker template', () => {
     expect(ports[0]).toBe(defaults.admin.workerPort);
     expect(new Set(ports).size).toBe(4);
     for (const port of ports) expect([defaults.port, defaults.admin.apiPort]).not.toContain(port);
-    expect(loadConfig({ PORT_CHECKER_ADMIN_PORT: String(ports[1]) }).admin.workerPort).toBe(ports[1]);
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', PORT_CHECKER_ADMIN_PORT: String(ports[1]) }).admin.workerPort).toBe(ports[1]);
   });
 });
 

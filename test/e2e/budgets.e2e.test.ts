@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { closedPorts, filteredPorts, openPorts, type Ports } from '../support/listeners.js';
 import { startRedisServer, type RedisServer } from '../support/redis.js';
-import { BUDGETS_AT_DEFAULTS, BUDGETS_OFF, type CheckAnswer, type Service } from '../support/service.js';
+import { BUDGETS_AT_DEFAULTS, BUDGETS_OFF, redisUrlOf, type CheckAnswer, type Service } from '../support/service.js';
 import { servicePerTest } from '../support/service-per-test.js';
 
 // Every check in this file probes loopback only. Callers other than 127.0.0.1 are identities
@@ -27,7 +27,7 @@ const from = (client: string) => ({ headers: { 'x-forwarded-for': client } });
  * retrying a check until one is refused would spend budget, and could get in ahead of the charge.
  */
 async function chargedInFlight({ config }: Service, ports: number): Promise<void> {
-  const redis = new Redis(config.redisUrl);
+  const redis = new Redis(redisUrlOf(config));
   try {
     await vi.waitFor(
       async () => expect(await redis.zrange(`port-checker:${config.queueName}:in-flight:127.0.0.1`, 0, -1)).toContainEqual(expect.stringMatching(new RegExp(`^${ports}:`))),
@@ -201,7 +201,7 @@ describe('the cap on ports in flight per client', () => {
     const port = open.ports.slice(0, 2);
     // Four /64s of 2001:db8:0:100::/56, each at its own cap: the /56 is full once all four are charged.
     const held = ['100', '101', '102', '103'].map((slash64) => check(self(port), from(`2001:db8:0:${slash64}::1`)));
-    const redis = new Redis(config.redisUrl);
+    const redis = new Redis(redisUrlOf(config));
     try {
       await expect.poll(() => redis.zcard(`port-checker:${config.queueName}:in-flight:2001:db8:0:100::/56`)).toBe(4);
     } finally {

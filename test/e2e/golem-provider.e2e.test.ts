@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCa, plainHttpListener, selfSigned, tlsListener, type Listener, type TestCa } from '../support/certificates.js';
 import { closedPorts, filteredPorts, openPorts, type Ports } from '../support/listeners.js';
 import { spawnApp, type AppProcess } from '../support/processes.js';
-import { BUDGETS_AT_DEFAULTS, startService, type Service } from '../support/service.js';
+import { BUDGETS_AT_DEFAULTS, redisUrlOf, startService, type Service } from '../support/service.js';
 
 /**
  * Today's Golem provider starting against this checker, as its source does it (vm-on-golem,
@@ -60,7 +60,7 @@ describe("today's Golem provider, with default settings", () => {
     // A worker process of its own, so that it trusts the test's CA as an operator's private CA
     // would be trusted: through NODE_EXTRA_CA_CERTS, which Node reads at start.
     worker = spawnApp('worker', {
-      REDIS_URL: service.config.redisUrl,
+      REDIS_URL: redisUrlOf(service.config),
       PORT_CHECKER_QUEUE: service.config.queueName,
       PORT_CHECKER_ALLOW_LOCAL_IPS: 'true',
       PORT_CHECKER_HOST: '127.0.0.1',

@@ -6,7 +6,7 @@ import { filteredPorts, openPorts, type Ports } from '../support/listeners.js';
 import { scrape, valueOf } from '../support/metrics.js';
 import { spawnApp, type AppProcess } from '../support/processes.js';
 import { startRedisServer, type RedisServer } from '../support/redis.js';
-import { startService, type Service } from '../support/service.js';
+import { redisUrlOf, startService, type Service } from '../support/service.js';
 
 /** Polls for up to 10 s: processes start and connect in their own time on a busy machine. */
 const SOON = { timeout: 10_000 };
@@ -28,7 +28,7 @@ afterEach(async () => {
 });
 
 /** The variables a spawned app needs to share a Redis and a queue with the test. */
-function envOf({ redisUrl, queueName }: { redisUrl: string; queueName: string }): Record<string, string> {
+function envOf(redisUrl: string, queueName: string): Record<string, string> {
   return {
     REDIS_URL: redisUrl,
     PORT_CHECKER_QUEUE: queueName,
@@ -46,7 +46,7 @@ async function exitOf({ child }: AppProcess): Promise<{ code: number | null; sig
 }
 
 async function spawnWorker(s: Service): Promise<{ process: AppProcess; metricsUrl: string }> {
-  const process = spawnApp('worker', envOf(s.config));
+  const process = spawnApp('worker', envOf(redisUrlOf(s.config), s.config.queueName));
   processes.push(process);
   const started = await process.waitForLine((line) => line.msg === 'worker started');
   return { process, metricsUrl: started.metricsUrl as string };
@@ -129,7 +129,7 @@ describe('an API process', () => {
     const filtered = await filteredPorts(1);
     const open = await openPorts(1);
     listeners.push(filtered, open);
-    const api = spawnApp('api', { ...envOf(service.config), ...probe });
+    const api = spawnApp('api', { ...envOf(redisUrlOf(service.config), service.config.queueName), ...probe });
     processes.push(api);
     const { url, metricsUrl } = (await api.waitForLine((line) => line.msg === 'api listening')) as { url: string; metricsUrl: string };
     const post = (ports: number[]) =>
@@ -166,7 +166,7 @@ describe('an API process', () => {
 
   it('on SIGTERM while Redis is away still exits, within seconds, with code 0: no step waits for Redis', async () => {
     redis = await startRedisServer();
-    const api = spawnApp('api', envOf({ redisUrl: redis.url, queueName: `test-${randomUUID()}` }));
+    const api = spawnApp('api', envOf(redis.url, `test-${randomUUID()}`));
     processes.push(api);
     await api.waitForLine((line) => line.msg === 'api listening');
     await redis.stop();

@@ -5,6 +5,7 @@ import { PROBE_JOB_NAME, type ProbeJob, type ProbeOutcome } from '@port-checker/
 import { filteredPorts } from '../support/listeners.js';
 import { scrape, valueOf } from '../support/metrics.js';
 import { recordingListener, type RecordingListener } from '../support/recording-listener.js';
+import { redisUrlOf } from '../support/service.js';
 import { servicePerTest } from '../support/service-per-test.js';
 import type { RunningWorker } from '../../apps/worker/src/service.js';
 
@@ -17,7 +18,7 @@ afterEach(async () => {
 });
 
 async function enqueue(data: ProbeJob): Promise<void> {
-  const queue = new Queue(service.current.config.queueName, { connection: { url: service.current.config.redisUrl } });
+  const queue = new Queue(service.current.config.queueName, { connection: { url: redisUrlOf(service.current.config) } });
   cleanup.push(() => queue.close());
   await queue.add(PROBE_JOB_NAME, data);
 }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPorts, type Ports } from '../support/listeners.js';
-import { startService, type CheckAnswer, type Service } from '../support/service.js';
+import { redisUrlOf, startService, type CheckAnswer, type Service } from '../support/service.js';
 
 let service: Service | undefined;
 let open: Ports | undefined;
@@ -21,7 +21,7 @@ describe('a job that Redis lost', () => {
     const started = performance.now();
     const first = service.check(body);
     // The job is lost before any worker takes it, as a Redis restarted without persistence loses it.
-    const queue = new Queue(service.config.queueName, { connection: { url: service.config.redisUrl } });
+    const queue = new Queue(service.config.queueName, { connection: { url: redisUrlOf(service.config) } });
     try {
       await expect.poll(() => queue.getJobs(['wait'])).toHaveLength(1);
       const [lost] = await queue.getJobs(['wait']);

@@ -3,14 +3,14 @@ import { Queue, type Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBE_JOB_NAME } from '@port-checker/shared';
 import { openPorts, type Ports } from '../support/listeners.js';
-import { startService, type Service } from '../support/service.js';
+import { redisUrlOf, startService, type Service } from '../support/service.js';
 
 let service: Service;
 let queue: Queue;
 let open: Ports;
 beforeAll(async () => {
   service = await startService();
-  queue = new Queue(service.config.queueName, { connection: { url: service.config.redisUrl } });
+  queue = new Queue(service.config.queueName, { connection: { url: redisUrlOf(service.config) } });
   open = await openPorts(1);
 });
 afterAll(async () => {

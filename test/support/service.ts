@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type Worker } from 'bullmq';
 import { inject } from 'vitest';
-import { loadConfig, PROBE_JOB_NAME, type CheckPortsResponse, type Config, type ErrorResponse, type ProbeJob } from '@port-checker/shared';
+import { connectRedis, loadConfig, PROBE_JOB_NAME, type CheckPortsResponse, type Config, type ErrorResponse, type ProbeJob } from '@port-checker/shared';
 import { startApi, type RunningApi } from '../../apps/api/src/server.js';
 import { startProbeWorker } from '../../apps/worker/src/probe.worker.js';
 import type { ProbeHooks } from '../../apps/worker/src/probe.processor.js';
@@ -13,6 +13,8 @@ export interface ServiceOptions {
   env?: Record<string, string>;
   workers?: number;
   redisUrl?: string;
+  /** Where Redis is, as variables (REDIS_SENTINELS…), instead of `redisUrl`. */
+  redisEnv?: Record<string, string>;
 }
 
 export interface CheckAnswer {
@@ -37,9 +39,9 @@ export const BUDGETS_AT_DEFAULTS = Object.fromEntries(Object.keys(BUDGETS_OFF).m
  * test's Redis with a queue of its own. The same `startApi` and `startProbeWorker` that the
  * apps' `main` files run.
  */
-export async function startService({ env = {}, workers = 1, redisUrl = inject('redisUrl') }: ServiceOptions = {}) {
+export async function startService({ env = {}, workers = 1, redisUrl = inject('redisUrl'), redisEnv = { REDIS_URL: redisUrl } }: ServiceOptions = {}) {
   const config: Config = loadConfig({
-    REDIS_URL: redisUrl,
+    ...redisEnv,
     PORT_CHECKER_QUEUE: `test-${randomUUID()}`,
     PORT_CHECKER_HOST: '127.0.0.1',
     PORT_CHECKER_PORT: '0',
@@ -102,24 +104,14 @@ export async function startService({ env = {}, workers = 1, redisUrl = inject('r
      * service's probe settings and `deadline`.
      */
     async addJob(port: number, deadline: number): Promise<void> {
-      const queue = new Queue(config.queueName, { connection: { url: redisUrl } });
-      try {
-        const data: ProbeJob = { host: '127.0.0.1', port, deadline, ...config.probe };
-        await queue.add(PROBE_JOB_NAME, data);
-      } finally {
-        await queue.close();
-      }
+      const data: ProbeJob = { host: '127.0.0.1', port, deadline, ...config.probe };
+      await withQueue(config, (queue) => queue.add(PROBE_JOB_NAME, data));
     },
 
     /** Jobs in the queue in any state: proves whether anything was enqueued. */
     async jobCount(): Promise<number> {
-      const queue = new Queue(config.queueName, { connection: { url: redisUrl } });
-      try {
-        const counts = await queue.getJobCounts();
-        return Object.values(counts).reduce((sum, n) => sum + n, 0);
-      } finally {
-        await queue.close();
-      }
+      const counts = await withQueue(config, (queue) => queue.getJobCounts());
+      return Object.values(counts).reduce((sum, n) => sum + n, 0);
     },
 
     async stop(): Promise<void> {
@@ -128,9 +120,7 @@ export async function startService({ env = {}, workers = 1, redisUrl = inject('r
         instance.server.closeAllConnections();
         await instance.close();
       }
-      const queue = new Queue(config.queueName, { connection: { url: redisUrl } });
-      await queue.obliterate({ force: true }).catch(() => {});
-      await queue.close();
+      await withQueue(config, (queue) => queue.obliterate({ force: true })).catch(() => {});
     },
   };
   for (let i = 0; i < workers; i += 1) service.startWorker();
@@ -138,3 +128,21 @@ export async function startService({ env = {}, workers = 1, redisUrl = inject('r
 }
 
 export type Service = Awaited<ReturnType<typeof startService>>;
+
+/** Runs `use` on a queue handle of the test's own, on the service's Redis, closed afterwards. */
+async function withQueue<T>(config: Config, use: (queue: Queue) => Promise<T>): Promise<T> {
+  const connection = connectRedis(config.redis, 'failFast');
+  const queue = new Queue(config.queueName, { connection });
+  try {
+    return await use(queue);
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
+}
+
+/** The Redis URL of a service started on one Redis (REDIS_URL), for tests that connect to it themselves. */
+export function redisUrlOf(config: Config): string {
+  if (config.redis.kind !== 'url') throw new Error(`not a REDIS_URL service: ${config.redis.kind}`);
+  return config.redis.url;
+}

@@ -1,9 +1,8 @@
 import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
 import {
-  failFastOptions,
+  connectRedis,
   idempotent,
   runShutdownSteps,
   startAdminServer,
@@ -36,7 +35,7 @@ export interface RunningApi {
 
 /** Wires config → Redis → checker → app → listen. `main` adds signals; tests call it directly. */
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
-  const redis = new Redis(config.redisUrl, failFastOptions);
+  const redis = connectRedis(config.redis, 'failFast');
   // Redis may come up after the API (a host booting, a compose file without healthchecks): wait
   // for it, logging each failed try, rather than crash into a restart loop.
   const startupError = (err: Error): void => logger.warn({ reason: err.message }, 'redis connection error');
@@ -52,7 +51,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
 
   const queue = await ProbeQueue.open({
     redis,
-    redisUrl: config.redisUrl,
+    redisTarget: config.redis,
     queueName: config.queueName,
     deadlineMs: config.deadlineMs,
     eventsMaxLen: config.eventsMaxLen,

@@ -1,4 +1,11 @@
-import { closeOnSignals, shutdownTimeoutMs, createLogger, loadConfigOrExit, warnUnknownVariables } from '@port-checker/shared';
+import {
+  closeOnSignals,
+  createLogger,
+  describeRedisTarget,
+  loadConfigOrExit,
+  shutdownTimeoutMs,
+  warnUnknownVariables,
+} from '@port-checker/shared';
 import { startWorkerService } from './service.js';
 
 const config = loadConfigOrExit();
@@ -6,7 +13,7 @@ const logger = createLogger({ name: 'port-checker-worker', debug: config.debug }
 warnUnknownVariables(logger);
 const running = await startWorkerService(config, logger);
 logger.info(
-  { queue: config.queueName, concurrency: config.workerConcurrency, metricsUrl: running.metricsUrl },
+  { queue: config.queueName, redis: describeRedisTarget(config.redis), concurrency: config.workerConcurrency, metricsUrl: running.metricsUrl },
   'worker started',
 );
 

@@ -1,6 +1,13 @@
 import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
-import { isRedisConnectionError, patientConnection, watchRedisConnections, type Config, type Logger, type RedisWatch } from '@port-checker/shared';
+import {
+  connectRedis,
+  isRedisConnectionError,
+  watchRedisConnections,
+  type Config,
+  type Logger,
+  type RedisClient,
+  type RedisWatch,
+} from '@port-checker/shared';
 import { createProbeProcessor, type ProbeHooks } from './probe.processor.js';
 import { replying, type Publisher } from './reply.js';
 import { createTargetGuard } from './target-guard.js';
@@ -35,10 +42,7 @@ export function startProbeWorkers(
   hooks: ProbeHooks = {},
   redisWatch: RedisWatch = watchRedisConnections(logger),
 ): { workers: Worker[]; close(): Promise<void> } {
-  // ioredis takes the URL as its own argument: in the options it would be ignored, and the
-  // connection would go to 127.0.0.1:6379.
-  const { url: _url, ...options } = patientConnection(config.redisUrl);
-  const connection = new Redis(config.redisUrl, options);
+  const connection = connectRedis(config.redis, 'patient');
   redisWatch.watch(connection, 'commands');
   // Concurrency bounds the probes the process holds at once, so it is split between them.
   const concurrency = Math.ceil(config.workerConcurrency / WORKERS_PER_PROCESS);
@@ -56,13 +60,14 @@ export function startProbeWorkers(
 
 /**
  * Starts one BullMQ worker that takes probe jobs from the configured queue. Without a `connection`
- * of the caller's (which the caller watches), it watches the one BullMQ makes, once connected.
+ * of the caller's (which the caller watches and closes), it makes one of its own, watched, and
+ * closes it once the worker has closed.
  */
 export function startProbeWorker(
   config: Config,
   logger: Logger,
   hooks: ProbeHooks = {},
-  connection?: Redis,
+  connection?: RedisClient,
   redisWatch: RedisWatch = watchRedisConnections(logger),
 ): Worker {
   const processor = createProbeProcessor({
@@ -71,10 +76,12 @@ export function startProbeWorker(
     logger,
     ...hooks,
   });
-  // The connection that publishes replies: the caller's, or BullMQ's own once it is up.
-  let publisher: Publisher | undefined = connection;
-  const worker: Worker = new Worker(config.queueName, replying(config.queueName, () => publisher, processor), {
-    connection: connection ?? patientConnection(config.redisUrl),
+  const own = connection ? undefined : connectRedis(config.redis, 'patient');
+  if (own) redisWatch.watch(own, 'commands');
+  // Replies go out on the worker's command connection, with BullMQ's own commands (reply.ts).
+  const publisher = (connection ?? own!) as unknown as Publisher;
+  const worker = new Worker(config.queueName, replying(config.queueName, () => publisher, processor), {
+    connection: connection ?? own!,
     // Concurrency bounds the probes held at once, not the fetching: see WORKERS_PER_PROCESS.
     concurrency: config.workerConcurrency,
     ...STALLED_JOB_SETTINGS,
@@ -84,15 +91,7 @@ export function startProbeWorker(
   worker.on('error', (err) => {
     if (!isRedisConnectionError(err)) logger.error({ err }, 'worker error');
   });
-  if (!connection) {
-    worker.getBackend().client.then(
-      (client) => {
-        publisher = client as unknown as Publisher;
-        redisWatch.watch(client, 'commands');
-      },
-      () => {},
-    );
-  }
+  worker.once('closed', () => void own?.quit().catch(() => own.disconnect()));
   worker.on('failed', (job, err) => {
     logger.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, reason: err.message }, 'probe job failed');
   });

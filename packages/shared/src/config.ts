@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { Env, RENAMED, type TrustProxy } from './env.js';
+import type { RedisTarget } from './redis-connection.js';
 
 export { ENV_VARIABLES, type TrustProxy } from './env.js';
 
@@ -19,7 +20,8 @@ export interface Config {
   /** Subnets never probed, whatever else allows them (PORT_CHECKER_DENY_CIDRS). */
   readonly denyCidrs: readonly string[];
   readonly queueName: string;
-  readonly redisUrl: string;
+  /** Where Redis is: one server, a Sentinel-monitored master, or a Cluster (redis-connection.ts connects to it). */
+  readonly redis: RedisTarget;
   readonly probe: ProbeSettings;
   readonly maxPorts: number;
   /** How long the API waits for a request's probes; probes end early enough to be answered by then. */
@@ -113,7 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowLocalIps: e.PORT_CHECKER_ALLOW_LOCAL_IPS,
     denyCidrs: Object.freeze(e.PORT_CHECKER_DENY_CIDRS),
     queueName: e.PORT_CHECKER_QUEUE,
-    redisUrl: e.REDIS_URL,
+    redis: redisTarget(e, e.PORT_CHECKER_QUEUE),
     probe: Object.freeze(probe),
     maxPorts: e.PORT_CHECK_MAX_PORTS,
     deadlineMs: Math.round(e.PORT_CHECK_DEADLINE * 1000),
@@ -152,6 +154,45 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       workerPort: e.PORT_CHECKER_ADMIN_PORT ?? 9101,
     }),
   });
+}
+
+const REDIS_CHOICES = 'REDIS_URL (one Redis), REDIS_SENTINELS with REDIS_SENTINEL_NAME (Redis under Sentinel) or REDIS_CLUSTER_NODES (Redis Cluster)';
+
+/** Which Redis to use: exactly one way of reaching it, with only the settings that belong to that way. */
+function redisTarget(e: Env, queueName: string): RedisTarget {
+  const given = (['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const).filter((name) => e[name] !== undefined);
+  const refuse = (why: string): never => {
+    throw new ConfigError(`invalid configuration: ${why}`);
+  };
+  if (given.length !== 1) refuse(`${given.length === 0 ? 'no Redis given' : `${given.join(' and ')} are both set`}: set one of ${REDIS_CHOICES}`);
+  const stray = (names: (keyof Env)[], why: string): void => {
+    const set = names.filter((name) => e[name] !== undefined);
+    if (set.length > 0) refuse(`${set.join(', ')} ${why}`);
+  };
+  const security = { ...(e.REDIS_PASSWORD !== undefined && { password: e.REDIS_PASSWORD }), tls: e.REDIS_TLS ?? false };
+  if (e.REDIS_URL !== undefined) {
+    stray(['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_PASSWORD', 'REDIS_TLS'], 'only go with REDIS_SENTINELS or REDIS_CLUSTER_NODES: with REDIS_URL, put the password in the URL (redis://:password@host) and use rediss:// for TLS');
+    return { kind: 'url', url: e.REDIS_URL };
+  }
+  if (e.REDIS_SENTINELS !== undefined) {
+    if (e.REDIS_SENTINEL_NAME === undefined) refuse('REDIS_SENTINELS needs REDIS_SENTINEL_NAME, the master name the sentinels monitor (as in "sentinel monitor <name> …")');
+    return {
+      kind: 'sentinel',
+      sentinels: e.REDIS_SENTINELS,
+      name: e.REDIS_SENTINEL_NAME!,
+      ...(e.REDIS_SENTINEL_PASSWORD !== undefined && { sentinelPassword: e.REDIS_SENTINEL_PASSWORD }),
+      ...security,
+    };
+  }
+  stray(['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD'], 'only go with REDIS_SENTINELS');
+  // The budgets' script and BullMQ's own touch several keys at once: in a Cluster, only keys of one slot may.
+  if (!/^\{.+\}$/.test(queueName)) {
+    refuse(
+      `REDIS_CLUSTER_NODES needs a queue name in braces, so that every key of the queue and of the budgets falls in one ` +
+        `Cluster slot: set PORT_CHECKER_QUEUE={${queueName}}`,
+    );
+  }
+  return { kind: 'cluster', nodes: e.REDIS_CLUSTER_NODES!, ...security };
 }
 
 /**

@@ -16,13 +16,20 @@ export const Env = z.object({
   PORT_CHECKER_ALLOW_LOCAL_IPS: flag.default(false),
   // Refused as targets like special-purpose ranges, by API and workers, local targets allowed or not.
   PORT_CHECKER_DENY_CIDRS: z.string().transform(parseCidrList).default([]),
+  // `{name}` in braces: every key of the queue and the budgets in one Redis Cluster slot.
   PORT_CHECKER_QUEUE: z
     .string()
-    .regex(/^[\w.-]+$/, 'letters, digits, "_", "." and "-" only (BullMQ refuses ":")')
+    .regex(/^(\{[\w.-]+\}|[\w.-]+)$/, 'letters, digits, "_", "." and "-" only, or all of it in braces (BullMQ refuses ":")')
     .default('port-checks'),
-  REDIS_URL: z
-    .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
-    .default('redis://127.0.0.1:6379'),
+  // Exactly one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES (config.ts: redisTarget).
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  REDIS_SENTINELS: z.string().transform(parseHostPorts(26379)).optional(),
+  REDIS_SENTINEL_NAME: z.string().regex(/^[\w.-]+$/, 'a master name as in sentinel.conf: letters, digits, "_", "." and "-"').optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
+  REDIS_CLUSTER_NODES: z.string().transform(parseHostPorts(6379)).optional(),
+  // With REDIS_SENTINELS or REDIS_CLUSTER_NODES: the password of the Redis servers, and TLS to them (and to the sentinels).
+  REDIS_PASSWORD: z.string().optional(),
+  REDIS_TLS: flag.optional(),
   PORT_CHECK_RETRIES: z.coerce.number().int().min(1).max(10).default(3),
   PORT_CHECK_RETRY_DELAY: z.coerce.number().min(0).max(60).default(1),
   PORT_CHECK_TIMEOUT: seconds.max(60).default(5),
@@ -65,6 +72,9 @@ export const Env = z.object({
   PORT_CHECKER_ADMIN_PORT: port.optional(),
 });
 
+/** The environment, parsed. */
+export type Env = z.output<typeof Env>;
+
 /** Names of every variable the service reads: documentation is checked against this list. */
 export const ENV_VARIABLES: readonly string[] = Object.keys(Env.shape);
 
@@ -77,6 +87,29 @@ export const RENAMED: Record<string, string> = {
   PORT_CHECKER_TARGET_RATE_LIMIT_MAX: 'PORT_CHECKER_TARGET_RATE_LIMIT_PORTS',
   PORT_CHECKER_MAX_IN_FLIGHT: 'PORT_CHECKER_MAX_PORTS_IN_FLIGHT (it counts ports now, not checks)',
 };
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** `host:port,host:port` (the port may be left out; an IPv6 address in brackets, `[::1]:26379`). */
+function parseHostPorts(defaultPort: number) {
+  return (text: string, ctx: z.RefinementCtx): HostPort[] => {
+    const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+    const parsed = entries.map((entry) => {
+      const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+))(?::(\d{1,5}))?$/.exec(entry);
+      const port = match?.[3] === undefined ? defaultPort : Number(match[3]);
+      return match && port > 0 && port < 65536 ? { host: (match[1] ?? match[2])!, port } : undefined;
+    });
+    const bad = entries.find((_, index) => parsed[index] === undefined);
+    if (bad !== undefined || entries.length === 0) {
+      ctx.addIssue({ code: 'custom', message: `${bad === undefined ? 'no address' : `"${bad}" is not a host:port`}: give host:port,host:port,…` });
+      return z.NEVER;
+    }
+    return parsed as HostPort[];
+  };
+}
 
 /** What Express's `trust proxy` takes: all or nothing, a hop count, or the proxies' addresses and subnets. */
 export type TrustProxy = boolean | number | string[];

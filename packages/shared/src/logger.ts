@@ -29,11 +29,17 @@ export function createLogger({ name, debug = false, destination, pretty = proces
         'apiToken',
         '*.apiToken',
         '*.*.apiToken',
-        // A Redis URL may carry a password.
+        // A Redis URL may carry a password; so may a Config's `redis` (RedisTarget).
         'redisUrl',
         '*.redisUrl',
+        'redis.url',
+        '*.redis.url',
         'password',
         '*.password',
+        '*.*.password',
+        'sentinelPassword',
+        '*.sentinelPassword',
+        '*.*.sentinelPassword',
       ],
       censor: '[redacted]',
     },

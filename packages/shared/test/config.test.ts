@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig as loadAny } from '../src/config.js';
+import { describeRedisTarget } from '../src/redis-connection.js';
+
+// Every configuration names its Redis (none is assumed): these tests name one and vary the rest.
+const loadConfig = (env: NodeJS.ProcessEnv) => loadAny({ REDIS_URL: 'redis://127.0.0.1:6379', ...env });
 
 describe('loadConfig', () => {
-  it('gives the documented defaults for an empty environment', () => {
+  it('gives the documented defaults for an environment that names only its Redis', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
       host: '0.0.0.0',
@@ -10,7 +14,7 @@ describe('loadConfig', () => {
       debug: false,
       allowLocalIps: false,
       queueName: 'port-checks',
-      redisUrl: 'redis://127.0.0.1:6379',
+      redis: { kind: 'url', url: 'redis://127.0.0.1:6379' },
       probe: { maxAttempts: 3, retryDelayMs: 1000, timeoutMs: 5000, retryRefused: false },
       maxPorts: 128,
       workerConcurrency: 256,
@@ -162,5 +166,65 @@ describe('loadConfig: abuse protection', () => {
   ])('refuses %s=%s and names the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});
+
+describe('loadConfig: where Redis is', () => {
+  const sentinels = { REDIS_SENTINELS: '127.0.0.1:26379, [::1]:26380,redis-sentinel', REDIS_SENTINEL_NAME: 'checks' };
+
+  it('reads one Redis from REDIS_URL', () => {
+    expect(loadAny({ REDIS_URL: 'rediss://:pw@redis:6380' }).redis).toEqual({ kind: 'url', url: 'rediss://:pw@redis:6380' });
+  });
+
+  it('reads a Sentinel-monitored master from REDIS_SENTINELS and REDIS_SENTINEL_NAME, its passwords and TLS', () => {
+    expect(loadAny({ ...sentinels, REDIS_PASSWORD: 'a', REDIS_SENTINEL_PASSWORD: 'b', REDIS_TLS: 'true' }).redis).toEqual({
+      kind: 'sentinel',
+      sentinels: [
+        { host: '127.0.0.1', port: 26379 },
+        { host: '::1', port: 26380 },
+        { host: 'redis-sentinel', port: 26379 },
+      ],
+      name: 'checks',
+      password: 'a',
+      sentinelPassword: 'b',
+      tls: true,
+    });
+  });
+
+  it('reads a Cluster from REDIS_CLUSTER_NODES when the queue name is in braces', () => {
+    expect(loadAny({ REDIS_CLUSTER_NODES: '10.0.0.1:7000,10.0.0.2', PORT_CHECKER_QUEUE: '{port-checks}' }).redis).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: '10.0.0.2', port: 6379 },
+      ],
+      tls: false,
+    });
+  });
+
+  it('is described in the start-up log line without a password', () => {
+    expect(describeRedisTarget(loadAny({ REDIS_URL: 'redis://:secret@redis:6380/2' }).redis)).toBe('redis://:***@redis:6380/2');
+    expect(describeRedisTarget(loadAny({ ...sentinels, REDIS_PASSWORD: 'secret' }).redis)).toBe(
+      'master "checks" of the sentinels 127.0.0.1:26379,[::1]:26380,redis-sentinel:26379',
+    );
+  });
+
+  it('refuses a Cluster with a queue name out of braces, naming the fix', () => {
+    expect(() => loadAny({ REDIS_CLUSTER_NODES: '127.0.0.1:7000' })).toThrow(/PORT_CHECKER_QUEUE=\{port-checks\}/);
+    expect(() => loadAny({ REDIS_CLUSTER_NODES: '127.0.0.1:7000', PORT_CHECKER_QUEUE: 'a{b}' })).toThrow(ConfigError);
+  });
+
+  it.each([
+    [{}, /no Redis given: set one of REDIS_URL .*REDIS_SENTINELS with REDIS_SENTINEL_NAME .*REDIS_CLUSTER_NODES/],
+    [{ REDIS_URL: 'redis://a', ...sentinels }, /REDIS_URL and REDIS_SENTINELS are both set/],
+    [{ REDIS_URL: 'redis://a', REDIS_CLUSTER_NODES: 'b:1', PORT_CHECKER_QUEUE: '{q}' }, /REDIS_URL and REDIS_CLUSTER_NODES are both set/],
+    [{ REDIS_SENTINELS: 'a:1' }, /REDIS_SENTINELS needs REDIS_SENTINEL_NAME/],
+    [{ REDIS_URL: 'redis://a', REDIS_PASSWORD: 'x' }, /REDIS_PASSWORD only go with .*put the password in the URL/],
+    [{ REDIS_URL: 'redis://a', REDIS_SENTINEL_NAME: 'x' }, /REDIS_SENTINEL_NAME/],
+    [{ REDIS_SENTINELS: 'a:70000', REDIS_SENTINEL_NAME: 'x' }, /REDIS_SENTINELS: "a:70000" is not a host:port/],
+    [{ REDIS_SENTINELS: ' , ', REDIS_SENTINEL_NAME: 'x' }, /REDIS_SENTINELS: no address/],
+  ])('refuses %o with a message that says what to set', (env, message) => {
+    expect(() => loadAny(env)).toThrow(ConfigError);
+    expect(() => loadAny(env)).toThrow(message);
   });
 });

@@ -31,14 +31,14 @@ describe('createLogger keeps secrets out of its lines', () => {
       // Redacted, not dropped: the reader sees that there was one.
       expect(JSON.parse(line)).toMatchObject(
         'config' in fields
-          ? { config: { redisUrl: '[redacted]', security: { apiToken: '[redacted]' } } }
-          : { redisUrl: '[redacted]', security: { apiToken: '[redacted]' } },
+          ? { config: { redis: { url: '[redacted]' }, security: { apiToken: '[redacted]' } } }
+          : { redis: { url: '[redacted]' }, security: { apiToken: '[redacted]' } },
       );
       // Everything else is still there.
       expect(line).toContain(`"queueName":"${config.queueName}"`);
     }
     // The config itself is left as it was.
-    expect(config.redisUrl).toBe(REDIS_URL);
+    expect(config.redis).toEqual({ kind: 'url', url: REDIS_URL });
     expect(config.security.apiToken).toBe(TOKEN);
   });
 

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import {
   AppError,
   describeRedisError,
@@ -7,6 +6,7 @@ import {
   RETRY_AFTER_SECONDS,
   type Budgets as BudgetSettings,
   type Logger,
+  type RedisClient,
 } from '@port-checker/shared';
 import { clientKey, countersFor, inFlightFor } from './counters.js';
 import { rateLimitHeaders, refusal, type Counter } from './limits.js';
@@ -66,7 +66,7 @@ const refundable = (error: unknown): boolean => error instanceof AppError && err
  * start with `keyPrefix` (the queue name), so deployments that share a Redis count apart. A budget
  * of 0 is off; with every one off a check costs no Redis call.
  */
-export function createBudgets(redis: Redis, settings: BudgetSettings, keyPrefix: string, deadlineMs: number, logger: Logger): Budgets {
+export function createBudgets(redis: RedisClient, settings: BudgetSettings, keyPrefix: string, deadlineMs: number, logger: Logger): Budgets {
   const scripts = budgetScripts(redis);
   const window = settings.windowSeconds;
   const counterKey = ({ limit, owner }: Counter): string => `${keyPrefix}:budget:${limit}:${owner}`;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@port-checker/shared';
 
 // apps/api/lua/, from src/budgets/ and dist/budgets/ alike; read once, at start.
 const lua = (name: string): string => readFileSync(new URL(`../../lua/${name}.lua`, import.meta.url), 'utf8');
@@ -11,7 +11,7 @@ export interface BudgetScripts {
 }
 
 /** Defines the scripts on `redis` once (ioredis sends EVALSHA, and the script itself when Redis lacks it). */
-export function budgetScripts(redis: Redis): BudgetScripts {
+export function budgetScripts(redis: RedisClient): BudgetScripts {
   if (!('chargeBudgets' in redis)) {
     redis.defineCommand('chargeBudgets', { lua: lua('charge-budgets') });
     redis.defineCommand('refundBudgets', { lua: lua('refund-budgets') });

@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { z } from 'zod';
 import {
   AppError,
   describeRedisError,
-  patientConnection,
+  connectRedis,
   ProbeReply,
   probeJobOptions,
   replyChannel,
   RETRY_AFTER_SECONDS,
   type Logger,
+  type RedisClient,
+  type RedisTarget,
   type ProbeJob,
   type ProbeOutcome,
   type Timeline,
@@ -40,8 +41,8 @@ export type JobCounts = Record<(typeof JOB_STATES)[number], number>;
 
 export interface ProbeQueueOptions {
   /** Fails fast (no offline queue): a check gets its 503 at once when Redis is away. */
-  redis: Redis;
-  redisUrl: string;
+  redis: RedisClient;
+  redisTarget: RedisTarget;
   queueName: string;
   deadlineMs: number;
   eventsMaxLen: number;
@@ -69,7 +70,7 @@ export class ProbeQueue {
   private readonly inFlight = new InFlightJobs();
 
   /** Opens the queue and subscribes to this process's replies. */
-  static async open({ redis, redisUrl, queueName, deadlineMs, eventsMaxLen, logger, redisWatch }: ProbeQueueOptions): Promise<ProbeQueue> {
+  static async open({ redis, redisTarget, queueName, deadlineMs, eventsMaxLen, logger, redisWatch }: ProbeQueueOptions): Promise<ProbeQueue> {
     const queue = new Queue<ProbeData, ProbeResult>(queueName, {
       connection: redis,
       // Nothing here reads the event stream any more; BullMQ still writes it, kept short.
@@ -81,9 +82,8 @@ export class ProbeQueue {
     queue.on('error', () => {});
     await queue.waitUntilReady();
     const replyTo = randomUUID();
-    // ioredis takes the URL as its own argument: in the options it would be ignored.
-    const { url: _url, ...options } = patientConnection(redisUrl);
-    const replies = new Redis(redisUrl, options);
+    // Patient: a subscriber waits out an outage and subscribes again by itself.
+    const replies = connectRedis(redisTarget, 'patient');
     redisWatch.watch(replies, 'replies');
     await replies.subscribe(replyChannel(queueName, replyTo));
     return new ProbeQueue(queue, redis, replies, replyTo, logger);
@@ -91,8 +91,8 @@ export class ProbeQueue {
 
   constructor(
     private readonly queue: Queue<ProbeData, ProbeResult>,
-    private readonly redis: Redis,
-    private readonly replies: Redis,
+    private readonly redis: RedisClient,
+    private readonly replies: RedisClient,
     /** This process's name in the jobs it adds. */
     private readonly replyTo: string,
     private readonly logger: Logger,
