@@ -1,6 +1,14 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { isRedisConnectionError, patientConnection, watchRedisConnections, type Config, type Logger, type RedisWatch } from '@port-checker/shared';
+import {
+  isRedisConnectionError,
+  patientConnection,
+  vantageQueueName,
+  watchRedisConnections,
+  type Config,
+  type Logger,
+  type RedisWatch,
+} from '@port-checker/shared';
 import { createProbeProcessor, type ProbeHooks } from './probe.processor.js';
 import { replying, type Publisher } from './reply.js';
 import { createTargetGuard } from './target-guard.js';
@@ -34,7 +42,7 @@ export function startProbeWorkers(
   logger: Logger,
   hooks: ProbeHooks = {},
   redisWatch: RedisWatch = watchRedisConnections(logger),
-): { workers: Worker[]; close(): Promise<void> } {
+): { workers: Worker[]; connection: Redis; close(): Promise<void> } {
   // ioredis takes the URL as its own argument: in the options it would be ignored, and the
   // connection would go to 127.0.0.1:6379.
   const { url: _url, ...options } = patientConnection(config.redisUrl);
@@ -42,11 +50,15 @@ export function startProbeWorkers(
   redisWatch.watch(connection, 'commands');
   // Concurrency bounds the probes the process holds at once, so it is split between them.
   const concurrency = Math.ceil(config.workerConcurrency / WORKERS_PER_PROCESS);
-  const workers = Array.from({ length: WORKERS_PER_PROCESS }, () =>
-    startProbeWorker({ ...config, workerConcurrency: concurrency }, logger, hooks, connection, redisWatch),
+  // A vantage's worker takes the jobs addressed to its vantage, and its share of the base queue's
+  // (checks of one vantage, PORT_CHECK_VANTAGES=1, may go to any worker): half its Workers each.
+  const queues = config.vantage ? [vantageQueueName(config.queueName, config.vantage.id), config.queueName] : [config.queueName];
+  const workers = Array.from({ length: WORKERS_PER_PROCESS }, (_, index) =>
+    startProbeWorker({ ...config, workerConcurrency: concurrency }, logger, hooks, connection, redisWatch, queues[index % queues.length]),
   );
   return {
     workers,
+    connection,
     async close() {
       await Promise.all(workers.map((worker) => worker.close()));
       await connection.quit().catch(() => connection.disconnect());
@@ -55,7 +67,8 @@ export function startProbeWorkers(
 }
 
 /**
- * Starts one BullMQ worker that takes probe jobs from the configured queue. Without a `connection`
+ * Starts one BullMQ worker that takes probe jobs from `queueName` (the configured queue, or a
+ * vantage's queue beside it). Without a `connection`
  * of the caller's (which the caller watches), it watches the one BullMQ makes, once connected.
  */
 export function startProbeWorker(
@@ -64,16 +77,19 @@ export function startProbeWorker(
   hooks: ProbeHooks = {},
   connection?: Redis,
   redisWatch: RedisWatch = watchRedisConnections(logger),
+  queueName = config.queueName,
 ): Worker {
   const processor = createProbeProcessor({
     checkTarget: createTargetGuard(config),
     limits: { probe: config.probe, deadlineMs: config.deadlineMs },
     logger,
+    sourceAddress: config.sourceAddress,
     ...hooks,
   });
   // The connection that publishes replies: the caller's, or BullMQ's own once it is up.
   let publisher: Publisher | undefined = connection;
-  const worker: Worker = new Worker(config.queueName, replying(config.queueName, () => publisher, processor), {
+  // Replies go on the base queue's channels, whichever queue the job came from (probe-reply.ts).
+  const worker: Worker = new Worker(queueName, replying(config.queueName, () => publisher, processor), {
     connection: connection ?? patientConnection(config.redisUrl),
     // Concurrency bounds the probes held at once, not the fetching: see WORKERS_PER_PROCESS.
     concurrency: config.workerConcurrency,
