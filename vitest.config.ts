@@ -16,6 +16,7 @@ const unit = [
   'apps/api/test/page-scripts.test.ts',
   'apps/api/test/vantages.test.ts',
   'apps/worker/test/probe-port.test.ts',
+  'apps/worker/test/probe-processor.test.ts',
   'apps/worker/test/probe-tls.test.ts',
   'apps/worker/test/tcp-attempt.test.ts',
   'packages/client/test/port-list.test.ts',
