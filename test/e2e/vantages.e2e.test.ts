@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { closedPorts, openPorts, type Ports } from '../support/listeners.js';
+import { runCli } from '../support/cli.js';
+import { bindablePorts, closedPorts, openPorts, type Ports } from '../support/listeners.js';
 import { scrape, valueOf } from '../support/metrics.js';
 import type { AppProcess } from '../support/processes.js';
 import { appEnv, checkPorts, startApiProcess, startVantage, tokenExceptFrom, VANTAGES } from '../support/vantages.js';
@@ -80,6 +81,23 @@ describe('a check from three vantages', () => {
     } finally {
       await split.close();
     }
+  });
+});
+
+describe('port-checker verify against a checker with three vantages', () => {
+  it('--verbose lists under each port what each vantage found, and --json carries vantages and agreement', async () => {
+    const [port] = (await bindablePorts(1)) as [number];
+    const verbose = await runCli(['verify', '--ports', String(port), '--server', three.url, '--verbose']);
+    expect(verbose.code).toBe(0);
+    expect(verbose.stdout).toContain(`3 of 3 vantages that finished found it open (3 asked)`);
+    for (const { id, region, network } of VANTAGES) {
+      expect(verbose.stdout).toMatch(new RegExp(`^    from ${id} \\(${region}, ${network}\\): open, [\\d.]+ ms, verified$`, 'm'));
+    }
+
+    const json = await runCli(['verify', '--ports', String(port), '--server', three.url, '--json']);
+    const [reported] = (JSON.parse(json.stdout) as { ports: Array<{ agreement: number; vantages: unknown[] }> }).ports;
+    expect(reported!.agreement).toBe(3);
+    expect(reported!.vantages).toHaveLength(3);
   });
 });
 
