@@ -14,6 +14,7 @@ const unit = [
   'apps/api/test/check-request.test.ts',
   'apps/api/test/error-handler.test.ts',
   'apps/api/test/page-scripts.test.ts',
+  'apps/api/test/vantage-metrics.test.ts',
   'apps/api/test/vantages.test.ts',
   'apps/worker/test/probe-port.test.ts',
   'apps/worker/test/probe-processor.test.ts',
