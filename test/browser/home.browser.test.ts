@@ -18,6 +18,7 @@ import {
   summary,
 } from '../support/home-page.js';
 import { closedPorts, filteredPorts, openPortAt, openPorts } from '../support/listeners.js';
+import { VANTAGES } from '../support/vantages.js';
 
 // What the page checks and how it talks to the API, in headless Chromium against the real
 // service. Every check probes 127.0.0.1 (or ::1), the address the page's own requests come from.
@@ -70,6 +71,24 @@ describe.skipIf(!hasChromium)('the page at /, in headless Chromium', () => {
     ]);
     expect(checks()).toEqual([[open, closed, filtered.ports[0]]]);
     await screenshot(page, 'desktop-results');
+  });
+
+  it('from a checker with three vantages, says under each port how many places agree and what each saw', async () => {
+    const running = await home.service.start({ workers: 0, env: { PORT_CHECK_VANTAGES: '3' } });
+    for (const { id, source, region, network } of VANTAGES) {
+      await running.startWorkerService({}, { vantage: { id, region, network }, sourceAddress: source });
+    }
+    const [open] = await home.listen(1);
+    const { page } = await home.open(running);
+
+    await portsField(page).fill(String(open));
+    await checkButton(page).click();
+
+    expect(await summary(page)).toBe('1 of 1 reachable at 127.0.0.1.');
+    const [[, state, , meaning]] = (await rows(page)) as [string[]];
+    expect(state).toBe('open');
+    expect(meaning).toMatch(/^Reachable\s*Seen so from 3 of 3 places that answered \((.+)\)\.$/);
+    for (const { id, region } of VANTAGES) expect(meaning).toContain(`${id}, ${region}: open`);
   });
 
   it('sends a long list in requests of the size /whoami gives, a few at a time, with progress', async () => {

@@ -72,9 +72,9 @@ export async function startService({ env = {}, workers = 1, redisUrl = inject('r
       return worker;
     },
 
-    /** A worker as `main` runs it: with its metrics server, on a free port. */
-    async startWorkerService(hooks: ProbeHooks = {}): Promise<RunningWorker> {
-      const worker = await startWorkerService(config, workerLogs.logger, hooks);
+    /** A worker as `main` runs it: with its metrics server, on a free port; `overrides` make it a vantage's, say. */
+    async startWorkerService(hooks: ProbeHooks = {}, overrides: Partial<Config> = {}): Promise<RunningWorker> {
+      const worker = await startWorkerService({ ...config, ...overrides }, workerLogs.logger, hooks);
       services.push(worker);
       return worker;
     },

@@ -4,7 +4,8 @@ import { parseRetryAfter } from './wait-words.js';
 /**
  * @typedef {{ address: string, accepts_other_targets: boolean, max_ports_per_request: number, api_token_required: boolean }} Whoami
  * @typedef {'open' | 'closed' | 'filtered' | 'error'} PortState
- * @typedef {{ accessible: boolean, state: PortState, error: string | null, attempts: number, latency_ms: number | null }} PortResult
+ * @typedef {{ vantage: string, region: string | null, network: string | null, status: 'finished' | 'timed_out' | 'failed', state: PortState | null }} VantageResult
+ * @typedef {{ accessible: boolean, state: PortState, error: string | null, attempts: number, latency_ms: number | null, vantages?: VantageResult[], agreement?: number }} PortResult
  * @typedef {{ results: Record<string, PortResult>, provider_ip: string }} CheckAnswer
  * @typedef {{ code: string, title: string, detail: string, retryAfter?: number }} Failure
  *   What went wrong, in words: `title` says it for a person, `detail` is the checker's own message.

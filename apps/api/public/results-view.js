@@ -7,6 +7,7 @@ import { describeWait } from './wait-words.js';
  * @typedef {import('./api-client.js').Failure} Failure
  * @typedef {import('./api-client.js').PortResult} PortResult
  * @typedef {import('./api-client.js').PortState} PortState
+ * @typedef {import('./api-client.js').VantageResult} VantageResult
  */
 
 /** The states in the order the page lists them: STATE_WORDS' own. */
@@ -110,18 +111,28 @@ export function createResultsView() {
 }
 
 /** @param {number} port @param {PortResult} result */
-function row(port, { state, error, latency_ms }) {
+function row(port, { state, error, latency_ms, vantages, agreement }) {
   const tr = document.createElement('tr');
   const words = STATE_WORDS[state]?.short ?? state;
-  tr.append(
-    element('th', String(port)),
-    element('td', state, `state state-${state}`),
-    element('td', connectTime(latency_ms), 'time'),
-    // A refusal's message only repeats the state; the others' tell timed out from unreachable.
-    element('td', state === 'open' || state === 'closed' || !error ? words : `${words} (${error})`),
-  );
+  // A refusal's message only repeats the state; the others' tell timed out from unreachable.
+  const meaning = element('td', state === 'open' || state === 'closed' || !error ? words : `${words} (${error})`);
+  if (vantages) meaning.append(element('span', seenFrom(vantages, agreement ?? 0), 'vantages'));
+  tr.append(element('th', String(port)), element('td', state, `state state-${state}`), element('td', connectTime(latency_ms), 'time'), meaning);
   tr.firstElementChild?.setAttribute('scope', 'row');
   return tr;
+}
+
+/**
+ * From a checker that probes from several places: how many agree, and what each one saw.
+ * @param {VantageResult[]} vantages @param {number} agreement
+ */
+function seenFrom(vantages, agreement) {
+  const finished = vantages.filter(({ status }) => status === 'finished').length;
+  const each = vantages.map(({ vantage, region, status, state }) => {
+    const where = region === null ? vantage : `${vantage}, ${region}`;
+    return `${where}: ${status === 'finished' ? state : status === 'timed_out' ? 'no answer' : 'failed'}`;
+  });
+  return `Seen so from ${agreement} of ${finished} places that answered (${each.join('; ')}).`;
 }
 
 /** @param {PortState} state @param {number} count */

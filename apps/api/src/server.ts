@@ -58,7 +58,14 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     logger,
     redisWatch,
   });
-  const checker = createChecker({ queue, probe: config.probe, deadlineMs: config.deadlineMs, overload: config.overload });
+  const checker = createChecker({
+    queue,
+    probe: config.probe,
+    deadlineMs: config.deadlineMs,
+    // A check from several vantages is that many probes per port: one request may ask that many.
+    overload: { ...config.overload, maxPortsPerRequest: config.overload.maxPortsPerRequest * config.vantages.count },
+    vantages: config.vantages,
+  });
   const budgets = createBudgets(redis, config.security.budgets, `port-checker:${config.queueName}`, config.deadlineMs, logger);
   const metrics = createApiMetrics(queue, logger, redisWatch, budgets);
   const app = createApp({

@@ -20,6 +20,7 @@ const checker: Checker = {
   checkTls: async () => {
     throw thrown;
   },
+  probesPerPort: 1,
   draining: false,
   drain: async () => {},
   close: () => {},

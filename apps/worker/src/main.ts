@@ -13,7 +13,14 @@ const logger = createLogger({ name: 'port-checker-worker', debug: config.debug }
 warnUnknownVariables(logger);
 const running = await startWorkerService(config, logger);
 logger.info(
-  { queue: config.queueName, redis: describeRedisTarget(config.redis), concurrency: config.workerConcurrency, metricsUrl: running.metricsUrl },
+  {
+    queue: config.queueName,
+    redis: describeRedisTarget(config.redis),
+    concurrency: config.workerConcurrency,
+    metricsUrl: running.metricsUrl,
+    ...(config.vantage && { vantage: config.vantage.id }),
+    ...(config.sourceAddress !== undefined && { sourceAddress: config.sourceAddress }),
+  },
   'worker started',
 );
 

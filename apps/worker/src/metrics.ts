@@ -10,8 +10,10 @@ export interface WorkerMetrics {
 }
 
 /** One worker's metrics; labels are states and reasons, never an address or a port number. */
-export function createWorkerMetrics(redisWatch?: RedisWatch): WorkerMetrics {
+export function createWorkerMetrics(redisWatch?: RedisWatch, vantage?: string): WorkerMetrics {
   const { registry, counter, histogram } = createMetrics();
+  // One value per process, the operator's name for where it probes from: bounded by the vantages deployed.
+  if (vantage !== undefined) registry.setDefaultLabels({ vantage });
   if (redisWatch) countRedisConnectionErrors(registry, redisWatch);
   const probes = counter('port_checker_probes_total', 'Probes finished, by final state', ['state']);
   const attempts = counter(

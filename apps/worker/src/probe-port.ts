@@ -10,6 +10,8 @@ export interface ProbePortOptions extends ProbeSettings {
   onAttempt?: AttemptListener;
   /** Token an open port must send back to count as verified; see `attemptTcp`. */
   challenge?: string | undefined;
+  /** The address every attempt leaves from; see `attemptTcp`. */
+  localAddress?: string | undefined;
 }
 
 /**
@@ -34,13 +36,13 @@ export function shortestAttemptMs(timeoutMs: number): number {
  * `filtered` after 1 attempt), which the caller can still use, rather than not at all.
  */
 export async function probePort(host: string, port: number, options: ProbePortOptions): Promise<ProbeOutcome> {
-  const { maxAttempts, retryDelayMs, timeoutMs, retryRefused, deadline = Infinity, onAttempt, challenge } = options;
+  const { maxAttempts, retryDelayMs, timeoutMs, retryRefused, deadline = Infinity, onAttempt, challenge, localAddress } = options;
   // Ends a challenge's wait for its token at the deadline; a plain connect is bounded by its timeout
   // alone (no timer and signal per probe, a visible cost at thousands of probes a second).
   const signal = challenge !== undefined && Number.isFinite(deadline) ? AbortSignal.timeout(Math.max(0, deadline - Date.now())) : undefined;
   for (let attempts = 1; ; attempts += 1) {
     const attemptMs = Math.max(1, Math.min(timeoutMs, deadline - Date.now()));
-    const result = await attemptTcp(host, port, { timeoutMs: attemptMs, challenge, ...(signal && { signal }) });
+    const result = await attemptTcp(host, port, { timeoutMs: attemptMs, challenge, localAddress, ...(signal && { signal }) });
     onAttempt?.(result, attempts, { host, port });
     const final = result.state === 'open' || (result.state === 'closed' && !retryRefused);
     const retryFits = Date.now() + retryDelayMs + shortestAttemptMs(timeoutMs) <= deadline;

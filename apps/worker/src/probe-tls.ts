@@ -5,6 +5,8 @@ export interface TlsProbeOptions {
   timeoutMs: number;
   /** Must be among the certificate's IP subject alternative names. */
   expectedIp?: string | undefined;
+  /** The address the connection leaves from (PORT_CHECKER_SOURCE_ADDRESS). */
+  localAddress?: string | undefined;
 }
 
 // Before a handshake: what a person can act on.
@@ -36,11 +38,17 @@ const UNTRUSTED: Record<string, string> = {
  * the certificate has not expired, and `expectedIp` is among its IP subject alternative names.
  * Nothing is sent after the handshake; the connection closes at once. Never rejects.
  */
-export function probeTls(host: string, port: number, { timeoutMs, expectedIp }: TlsProbeOptions): Promise<TlsProbeOutcome> {
+export function probeTls(host: string, port: number, { timeoutMs, expectedIp, localAddress }: TlsProbeOptions): Promise<TlsProbeOutcome> {
   return new Promise((resolve) => {
     // Verified below rather than by Node, so that an untrusted certificate still yields its expiry
     // and a reason; and the certificate is compared with `expectedIp` only, not with `host`.
-    const socket = connect({ host, port, rejectUnauthorized: false, checkServerIdentity: () => undefined });
+    const socket = connect({
+      host,
+      port,
+      rejectUnauthorized: false,
+      checkServerIdentity: () => undefined,
+      ...(localAddress !== undefined && { localAddress }),
+    });
     const finish = (outcome: TlsProbeOutcome): void => {
       clearTimeout(timer);
       socket.removeAllListeners();

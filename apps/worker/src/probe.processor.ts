@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { z } from 'zod';
 import {
@@ -14,7 +15,7 @@ import { probeTls } from './probe-tls.js';
 import { TARGET_REFUSALS, type TargetRefusal } from './target-guard.js';
 
 /** Why a job was dropped without probing. */
-export const DROP_REASONS = ['malformed', ...TARGET_REFUSALS, 'deadline'] as const;
+export const DROP_REASONS = ['malformed', ...TARGET_REFUSALS, 'deadline', 'no_source_address'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
 export interface ProbeHooks {
@@ -34,6 +35,8 @@ export interface ProbeProcessorOptions extends ProbeHooks {
   checkTarget: (host: string) => TargetRefusal | undefined;
   limits: JobLimits;
   logger: Logger;
+  /** PORT_CHECKER_SOURCE_ADDRESS: every probe leaves from it, so targets of its family only. */
+  sourceAddress?: string | undefined;
 }
 
 /**
@@ -41,7 +44,8 @@ export interface ProbeProcessorOptions extends ProbeHooks {
  * beyond the worker's own settings, checks its target, honours its deadline, returns the outcome.
  */
 export function createProbeProcessor(options: ProbeProcessorOptions) {
-  const { checkTarget, limits, logger, onAttempt, onProbeStart, onProbeEnd, onTlsProbeEnd, onDropped, onClamped } = options;
+  const { checkTarget, limits, logger, sourceAddress, onAttempt, onProbeStart, onProbeEnd, onTlsProbeEnd, onDropped, onClamped } = options;
+  const sourceFamily = sourceAddress === undefined ? 0 : isIP(sourceAddress);
 
   /** Parses and clamps the job, and refuses what must not be probed or can no longer be in time. */
   function admit<T extends { host: string; deadline: number; timeoutMs: number }>(job: Job, schema: z.ZodType<T>): T {
@@ -57,6 +61,12 @@ export function createProbeProcessor(options: ProbeProcessorOptions) {
     if (refusal !== undefined) {
       onDropped?.(refusal);
       throw new UnrecoverableError(`target ${data.host} refused: ${refusal}`);
+    }
+    // A vantage bound to an IPv4 source has no IPv6 path (or the reverse): it fails the job rather
+    // than report a state it did not see, so the API counts it as no answer.
+    if (sourceFamily !== 0 && isIP(data.host) !== sourceFamily) {
+      onDropped?.('no_source_address');
+      throw new UnrecoverableError(`this vantage probes from ${sourceAddress} only: it has no path to ${data.host}'s address family`);
     }
     if (clamped.length > 0) {
       clamped.forEach((setting) => onClamped?.(setting));
@@ -75,7 +85,7 @@ export function createProbeProcessor(options: ProbeProcessorOptions) {
     const { host, port, ...settings } = admit(job, ProbeJob);
     const started = performance.now();
     onProbeStart?.();
-    const outcome = await probePort(host, port, { ...settings, ...(onAttempt && { onAttempt }) });
+    const outcome = await probePort(host, port, { ...settings, localAddress: sourceAddress, ...(onAttempt && { onAttempt }) });
     const durationMs = performance.now() - started;
     onProbeEnd?.(outcome, durationMs);
     // The job's id, never its whole payload; no child logger per job, a cost at every probe.
@@ -86,7 +96,7 @@ export function createProbeProcessor(options: ProbeProcessorOptions) {
   async function processTlsProbe(job: Job): Promise<TlsProbeOutcome> {
     const { host, port, expectedIp, timeoutMs, deadline } = admit(job, TlsProbeJob);
     const started = performance.now();
-    const outcome = await probeTls(host, port, { timeoutMs: Math.min(timeoutMs, deadline - Date.now()), expectedIp });
+    const outcome = await probeTls(host, port, { timeoutMs: Math.min(timeoutMs, deadline - Date.now()), expectedIp, localAddress: sourceAddress });
     const durationMs = performance.now() - started;
     onTlsProbeEnd?.(outcome, durationMs);
     logger.debug({ jobId: job.id, valid: outcome.valid, durationMs: Math.round(durationMs) }, 'tls probe finished');

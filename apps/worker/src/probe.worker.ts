@@ -2,6 +2,7 @@ import { Worker } from 'bullmq';
 import {
   connectRedis,
   isRedisConnectionError,
+  vantageQueueName,
   watchRedisConnections,
   type Config,
   type Logger,
@@ -41,16 +42,20 @@ export function startProbeWorkers(
   logger: Logger,
   hooks: ProbeHooks = {},
   redisWatch: RedisWatch = watchRedisConnections(logger),
-): { workers: Worker[]; close(): Promise<void> } {
+): { workers: Worker[]; connection: RedisClient; close(): Promise<void> } {
   const connection = connectRedis(config.redis, 'patient');
   redisWatch.watch(connection, 'commands');
   // Concurrency bounds the probes the process holds at once, so it is split between them.
   const concurrency = Math.ceil(config.workerConcurrency / WORKERS_PER_PROCESS);
-  const workers = Array.from({ length: WORKERS_PER_PROCESS }, () =>
-    startProbeWorker({ ...config, workerConcurrency: concurrency }, logger, hooks, connection, redisWatch),
+  // A vantage's worker takes the jobs addressed to its vantage, and its share of the base queue's
+  // (checks of one vantage, PORT_CHECK_VANTAGES=1, may go to any worker): half its Workers each.
+  const queues = config.vantage ? [vantageQueueName(config.queueName, config.vantage.id), config.queueName] : [config.queueName];
+  const workers = Array.from({ length: WORKERS_PER_PROCESS }, (_, index) =>
+    startProbeWorker({ ...config, workerConcurrency: concurrency }, logger, hooks, connection, redisWatch, queues[index % queues.length]),
   );
   return {
     workers,
+    connection,
     async close() {
       await Promise.all(workers.map((worker) => worker.close()));
       await connection.quit().catch(() => connection.disconnect());
@@ -59,9 +64,9 @@ export function startProbeWorkers(
 }
 
 /**
- * Starts one BullMQ worker that takes probe jobs from the configured queue. Without a `connection`
- * of the caller's (which the caller watches and closes), it makes one of its own, watched, and
- * closes it once the worker has closed.
+ * Starts one BullMQ worker that takes probe jobs from `queueName` (the configured queue, or a
+ * vantage's queue beside it). Without a `connection` of the caller's (which the caller watches
+ * and closes), it makes one of its own, watched, and closes it once the worker has closed.
  */
 export function startProbeWorker(
   config: Config,
@@ -69,18 +74,21 @@ export function startProbeWorker(
   hooks: ProbeHooks = {},
   connection?: RedisClient,
   redisWatch: RedisWatch = watchRedisConnections(logger),
+  queueName = config.queueName,
 ): Worker {
   const processor = createProbeProcessor({
     checkTarget: createTargetGuard(config),
     limits: { probe: config.probe, deadlineMs: config.deadlineMs },
     logger,
+    sourceAddress: config.sourceAddress,
     ...hooks,
   });
   const own = connection ? undefined : connectRedis(config.redis, 'patient');
   if (own) redisWatch.watch(own, 'commands');
-  // Replies go out on the worker's command connection, with BullMQ's own commands (reply.ts).
+  // Replies go out on the worker's command connection, with BullMQ's own commands (reply.ts), on
+  // the base queue's channels whichever queue the job came from (probe-reply.ts).
   const publisher = (connection ?? own!) as unknown as Publisher;
-  const worker = new Worker(config.queueName, replying(config.queueName, () => publisher, processor), {
+  const worker = new Worker(queueName, replying(config.queueName, () => publisher, processor), {
     connection: connection ?? own!,
     // Concurrency bounds the probes held at once, not the fetching: see WORKERS_PER_PROCESS.
     concurrency: config.workerConcurrency,

@@ -17,6 +17,8 @@ export interface TcpAttemptOptions {
   signal?: AbortSignal;
   /** After connecting, wait up to `CHALLENGE_TIMEOUT_MS` (at most `timeoutMs`) for this token to arrive first. */
   challenge?: string | undefined;
+  /** The address the connection leaves from (PORT_CHECKER_SOURCE_ADDRESS): the vantage's. */
+  localAddress?: string | undefined;
 }
 
 // Named as nmap's connect scan would report them.
@@ -42,11 +44,11 @@ export const CHALLENGE_TIMEOUT_MS = 2000;
 export function attemptTcp(
   host: string,
   port: number,
-  { timeoutMs, signal, challenge }: TcpAttemptOptions,
+  { timeoutMs, signal, challenge, localAddress }: TcpAttemptOptions,
 ): Promise<TcpAttempt> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const socket = connect({ host, port, noDelay: true });
+    const socket = connect({ host, port, noDelay: true, ...(localAddress !== undefined && { localAddress }) });
     let opened: TcpAttempt | undefined;
     const finish = (result: TcpAttempt): void => {
       clearTimeout(timer);

@@ -51,6 +51,22 @@ describe('attemptTcp', () => {
   });
 });
 
+describe('attemptTcp from a source address', () => {
+  it("leaves from the vantage's address: the listener sees it as the peer", async () => {
+    const server = createServer((socket) => socket.on('error', () => {})); // the probe closes with a reset
+    const peer = new Promise((resolve) => server.once('connection', (socket: Socket) => resolve(socket.remoteAddress)));
+    server.listen({ host: '127.0.0.1', port: 0 });
+    await once(server, 'listening');
+    try {
+      const result = await attemptTcp('127.0.0.1', (server.address() as AddressInfo).port, { timeoutMs: 1000, localAddress: '127.0.0.3' });
+      expect(result.state).toBe('open');
+      expect(await peer).toBe('127.0.0.3');
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('attemptTcp with a challenge', () => {
   const challenge = 'c2hhbGxuZXZlcmJlZ3Vlc3NlZA';
   let server: Server | undefined;

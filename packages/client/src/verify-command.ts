@@ -24,6 +24,8 @@ Options:
       --bind <address>  where to bind the temporary listeners (default: every interface)
       --timeout <s>     seconds to wait for each checker (default: 30)
       --json            print a JSON report instead of the table
+  -v, --verbose         under each port, what each of the checker's vantages found (from a
+                        checker that probes from several)
   -h, --help            show this help
   -V, --version         print the version
 
@@ -44,6 +46,7 @@ export class UsageError extends Error {
 
 export type VerifyCommand = Pick<VerifyOptions, 'ports' | 'servers' | 'providerIp' | 'timeoutMs' | 'bindHost'> & {
   json: boolean;
+  verbose: boolean;
 };
 
 /**
@@ -63,6 +66,7 @@ export function parseVerifyArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
         bind: { type: 'string' },
         timeout: { type: 'string' },
         json: { type: 'boolean' },
+        verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -107,6 +111,7 @@ export function parseVerifyArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     timeoutMs: Math.round(timeout * 1000),
     bindHost: values.bind,
     json: values.json ?? false,
+    verbose: values.verbose ?? false,
   };
 }
 
@@ -134,12 +139,12 @@ export async function runCli(argv: readonly string[], { stdout, stderr, signal, 
     return EXIT.OK;
   }
 
-  const { json, ...options } = command;
+  const { json, verbose, ...options } = command;
   const progress = startProgressLine(stderr, options.servers, options.ports.length);
   try {
     const report = await verifyPorts({ ...options, signal, onAttempt: progress.onAttempt });
     progress.stop();
-    stdout.write(json ? `${JSON.stringify(report)}\n` : formatReport(report));
+    stdout.write(json ? `${JSON.stringify(report)}\n` : formatReport(report, { verbose }));
     return report.ok ? EXIT.OK : EXIT.UNREACHABLE;
   } catch (err) {
     progress.stop();

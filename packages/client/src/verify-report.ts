@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Port, PortState } from '@port-checker/contract';
+import { Port, PortState, VantageResult } from '@port-checker/contract';
 
 /** The `--json` output of `port-checker verify`, one object on stdout. */
 export const VerifiedPort = z.strictObject({
@@ -18,6 +18,9 @@ export const VerifiedPort = z.strictObject({
   latency_ms: z.number().nullable(),
   error: z.string().nullable(),
   attempts: z.number().int().min(0),
+  // Only from a checker that probes from several vantages, as it answered them.
+  vantages: z.array(VantageResult).optional().describe('only from a checker with several vantages: what each one found'),
+  agreement: z.number().int().optional().describe('only with vantages: how many of the finished probes found `state`'),
 });
 export type VerifiedPort = z.infer<typeof VerifiedPort>;
 
@@ -49,8 +52,22 @@ function noteOn(p: VerifiedPort): string {
 
 export const IN_USE_NOTE = 'another program holds this port: reachable, checked without the challenge';
 
-/** The report as a table for a person at a terminal. */
-export function formatReport(report: VerifyReport): string {
+/** One vantage's line under its port: where it is, what it found. */
+function vantageLine({ vantage, region, network, status, state, error, latency_ms, verified }: VantageResult): string {
+  const labels = [region, network].filter((label) => label !== null).join(', ');
+  const where = labels === '' ? vantage : `${vantage} (${labels})`;
+  if (status !== 'finished') return `    from ${where}: ${status.replace('_', ' ')}, not counted`;
+  const found = [state, latency_ms === null ? null : `${latency_ms} ms`, verified === undefined ? null : verified ? 'verified' : 'not verified', error]
+    .filter((part) => part !== null)
+    .join(', ');
+  return `    from ${where}: ${found}`;
+}
+
+/**
+ * The report as a table for a person at a terminal. `verbose`: under each port checked from
+ * several vantages, what each vantage found, and the agreement.
+ */
+export function formatReport(report: VerifyReport, { verbose = false }: { verbose?: boolean } = {}): string {
   const rows = report.ports.map((p) => [
     String(p.port),
     p.local.replace('-', ' '),
@@ -64,6 +81,18 @@ export function formatReport(report: VerifyReport): string {
   const table = [['PORT', 'LOCAL', 'REACHABLE', 'STATE', 'VERIFIED', 'LATENCY', 'SERVER', 'NOTE'], ...rows];
   const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
   const lines = table.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
+  if (verbose) {
+    // Each port's row, then its vantages' lines: the header stays first.
+    const [header, ...portLines] = lines;
+    lines.splice(0, lines.length, header!);
+    report.ports.forEach(({ vantages, agreement, state }, index) => {
+      lines.push(portLines[index]!);
+      if (!vantages) return;
+      const finished = vantages.filter(({ status }) => status === 'finished').length;
+      lines.push(`    ${agreement ?? 0} of ${finished} vantages that finished found it ${state} (${vantages.length} asked)`);
+      lines.push(...vantages.map(vantageLine));
+    });
+  }
 
   const reachable = report.ports.filter((p) => p.reachable).length;
   const failed = report.attempts.filter((attempt) => attempt.error !== null);

@@ -56,6 +56,8 @@ function toReport(answer: CheckPortsResult, bindings: ReadonlyMap<number, PortBi
       latency_ms: result.latency_ms,
       error: result.error,
       attempts: result.attempts,
+      ...(result.vantages && { vantages: result.vantages }),
+      ...(result.agreement !== undefined && { agreement: result.agreement }),
     };
   });
   return {

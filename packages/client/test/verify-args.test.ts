@@ -7,7 +7,7 @@ const server = 'http://checker:9000';
 describe('parseVerifyArgs', () => {
   it('reads every option', () => {
     const argv = ['verify', '-p', '7466', '--ports', '50800-50801', '-s', server, '--server', 'https://b.example/pc/'];
-    const extra = ['--ip', '203.0.113.7', '--bind', '127.0.0.1', '--timeout', '2.5', '--json'];
+    const extra = ['--ip', '203.0.113.7', '--bind', '127.0.0.1', '--timeout', '2.5', '--json', '--verbose'];
     expect(parseVerifyArgs([...argv, ...extra])).toEqual({
       ports: [7466, 50800, 50801],
       servers: [server, 'https://b.example/pc/'],
@@ -15,6 +15,7 @@ describe('parseVerifyArgs', () => {
       bindHost: '127.0.0.1',
       timeoutMs: 2500,
       json: true,
+      verbose: true,
     });
   });
 
@@ -26,6 +27,7 @@ describe('parseVerifyArgs', () => {
       bindHost: undefined,
       timeoutMs: 30_000,
       json: false,
+      verbose: false,
     });
   });
 
@@ -66,7 +68,7 @@ describe('parseVerifyArgs', () => {
     [['verify', '--ports', '1', '--server', server, '--ip', 'localhost'], '--ip must be an IPv4 or IPv6 address'],
     [['verify', '--ports', '1', '--server', server, '--timeout', '0'], '--timeout must be seconds'],
     [['verify', '--ports', '1', '--server', server, '--timeout', 'soon'], '--timeout must be seconds'],
-    [['verify', '--ports', '1', '--server', server, '--verbose'], "Unknown option '--verbose'"],
+    [['verify', '--ports', '1', '--server', server, '--quiet'], "Unknown option '--quiet'"],
     [['verify', 'now', '--ports', '1', '--server', server], 'unexpected argument "now"'],
     [['verify', '--ports', '1-1001', '--server', server], '--ports: at most 1000 ports per run, got 1001'],
   ])('refuses %j: %s', (argv, message) => {

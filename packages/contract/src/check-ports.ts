@@ -34,6 +34,21 @@ export const CheckPortsRequest = z.object({
 });
 export type CheckPortsRequest = z.infer<typeof CheckPortsRequest>;
 
+/** What one vantage found for a port, when a checker probes from several (PORT_CHECK_VANTAGES > 1). */
+export const VantageResult = z.object({
+  vantage: z.string().describe("the vantage's name, as its operator set it"),
+  region: z.string().nullable().describe("the vantage's region label, if it has one"),
+  network: z.string().nullable().describe("the vantage's network label (e.g. its AS), if it has one"),
+  status: z
+    .enum(['finished', 'timed_out', 'failed'])
+    .describe('finished: its probe ended and counts toward the verdict; timed_out or failed: it did not, and counts for nothing'),
+  state: PortState.nullable().describe('what its probe found; null unless finished'),
+  error: z.string().nullable(),
+  latency_ms: z.number().nullable(),
+  verified: z.boolean().optional().describe('only with a challenge: whether the token arrived at this vantage'),
+});
+export type VantageResult = z.infer<typeof VantageResult>;
+
 export const PortResult = z.object({
   accessible: z.boolean(),
   error: z.string().nullable(),
@@ -50,6 +65,17 @@ export const PortResult = z.object({
     .nullable()
     .optional()
     .describe('only with a challenge: why the port is not verified (null when it is)'),
+  // Present only when the checker probes from several vantages, so answers of one keep their shape.
+  vantages: z
+    .array(VantageResult)
+    .optional()
+    .describe('only from a checker that probes from several vantages: what each vantage asked found, in the order asked'),
+  agreement: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('only with `vantages`: how many of the finished probes found what this result says (the verdict)'),
 });
 export type PortResult = z.infer<typeof PortResult>;
 

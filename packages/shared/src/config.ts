@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Env, RENAMED, type TrustProxy } from './env.js';
 import type { RedisTarget } from './redis-connection.js';
+import type { VantageInfo } from './vantage.js';
 
 export { ENV_VARIABLES, type TrustProxy } from './env.js';
 
@@ -36,6 +37,19 @@ export interface Config {
   /** Where each app serves GET /metrics: apart from the API's public port, loopback by default. */
   readonly admin: AdminSettings;
   readonly security: SecuritySettings;
+  /** The API's side: how many vantages probe each port, and how many must answer (README "Probing from several vantages"). */
+  readonly vantages: VantageSettings;
+  /** A worker's side: the vantage it probes from, if any. */
+  readonly vantage: VantageInfo | undefined;
+  /** The address a worker's probes leave from (PORT_CHECKER_SOURCE_ADDRESS); the system's choice when unset. */
+  readonly sourceAddress: string | undefined;
+}
+
+export interface VantageSettings {
+  /** PORT_CHECK_VANTAGES: 1 probes each port once, from whichever worker takes the job, as always. */
+  readonly count: number;
+  /** PORT_CHECK_QUORUM: finished probes a port needs for a verdict; a majority of `count` by default. */
+  readonly quorum: number;
 }
 
 export interface AdminSettings {
@@ -96,12 +110,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const inFlight = e.PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT;
-  if (inFlight > 0 && inFlight < e.PORT_CHECK_MAX_PORTS) {
+  // A check from several vantages costs each port once per vantage.
+  const largestCheck = e.PORT_CHECK_MAX_PORTS * e.PORT_CHECK_VANTAGES;
+  if (inFlight > 0 && inFlight < largestCheck) {
+    const times = e.PORT_CHECK_VANTAGES > 1 ? ` × PORT_CHECK_VANTAGES (${e.PORT_CHECK_VANTAGES})` : '';
     throw new ConfigError(
       `invalid configuration: PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT (${inFlight}) must be 0 or at least ` +
-        `PORT_CHECK_MAX_PORTS (${e.PORT_CHECK_MAX_PORTS}), or a request of that many ports could never run`,
+        `PORT_CHECK_MAX_PORTS (${e.PORT_CHECK_MAX_PORTS})${times}, or a request of that many ports could never run`,
     );
   }
+  const vantageCount = e.PORT_CHECK_VANTAGES;
+  const quorum = e.PORT_CHECK_QUORUM ?? Math.floor(vantageCount / 2) + 1;
+  if (quorum > vantageCount) {
+    throw new ConfigError(`invalid configuration: PORT_CHECK_QUORUM (${quorum}) must be at most PORT_CHECK_VANTAGES (${vantageCount})`);
+  }
+  const labelled = e.PORT_CHECKER_VANTAGE_REGION !== undefined || e.PORT_CHECKER_VANTAGE_NETWORK !== undefined;
+  if (labelled && e.PORT_CHECKER_VANTAGE === undefined) {
+    throw new ConfigError('invalid configuration: PORT_CHECKER_VANTAGE_REGION and _NETWORK label a vantage: set PORT_CHECKER_VANTAGE too');
+  }
+  const vantage: VantageInfo | undefined = e.PORT_CHECKER_VANTAGE === undefined
+    ? undefined
+    : Object.freeze({ id: e.PORT_CHECKER_VANTAGE, region: e.PORT_CHECKER_VANTAGE_REGION ?? null, network: e.PORT_CHECKER_VANTAGE_NETWORK ?? null });
   const probe: ProbeSettings = {
     maxAttempts: e.PORT_CHECK_RETRIES,
     retryDelayMs: Math.round(e.PORT_CHECK_RETRY_DELAY * 1000),
@@ -148,6 +177,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       trustProxy: e.PORT_CHECKER_TRUST_PROXY,
       corsOrigins: e.PORT_CHECKER_CORS_ORIGINS,
     }),
+    vantages: Object.freeze({ count: vantageCount, quorum }),
+    vantage,
+    sourceAddress: e.PORT_CHECKER_SOURCE_ADDRESS,
     admin: Object.freeze({
       host: e.PORT_CHECKER_ADMIN_HOST,
       apiPort: e.PORT_CHECKER_ADMIN_PORT ?? 9001,

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { MAX_PORTS_PER_REQUEST } from '@port-checker/contract';
+import { MAX_VANTAGES, VANTAGE_ID, VANTAGE_LABEL } from './vantage.js';
 
 const seconds = z.coerce.number().positive().finite();
 const port = z.coerce.number().int().min(0).max(65535); // 0: any free port
@@ -70,6 +71,17 @@ export const Env = z.object({
   // Operations: GET /metrics of each app, on a listener of its own (README "Security").
   PORT_CHECKER_ADMIN_HOST: z.string().default('127.0.0.1'),
   PORT_CHECKER_ADMIN_PORT: port.optional(),
+  // Vantages (README "Probing from several vantages"): the API's side.
+  PORT_CHECK_VANTAGES: z.coerce.number().int().min(1).max(MAX_VANTAGES).default(1),
+  PORT_CHECK_QUORUM: z.coerce.number().int().min(1).max(MAX_VANTAGES).optional(),
+  // A worker's side: which vantage it probes from, its labels, and the address its probes leave from.
+  PORT_CHECKER_VANTAGE: z.string().regex(VANTAGE_ID, 'letters, digits, "_", "." and "-" only, at most 32').optional(),
+  PORT_CHECKER_VANTAGE_REGION: z.string().regex(VANTAGE_LABEL, 'at most 64 printable characters').optional(),
+  PORT_CHECKER_VANTAGE_NETWORK: z.string().regex(VANTAGE_LABEL, 'at most 64 printable characters').optional(),
+  PORT_CHECKER_SOURCE_ADDRESS: z
+    .string()
+    .refine((text) => isIP(text) !== 0, 'must be an IPv4 or IPv6 address of this host, such as 203.0.113.7')
+    .optional(),
 });
 
 /** The environment, parsed. */

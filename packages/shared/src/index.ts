@@ -13,3 +13,4 @@ export * from './redis-connection.js';
 export * from './redis-health.js';
 export * from './admin-server.js';
 export * from './unknown-variables.js';
+export * from './vantage.js';

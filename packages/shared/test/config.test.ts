@@ -228,3 +228,60 @@ describe('loadConfig: where Redis is', () => {
     expect(() => loadAny(env)).toThrow(message);
   });
 });
+
+describe('loadConfig: vantages', () => {
+  it('probes from one vantage, any worker, unless told otherwise; a worker belongs to none', () => {
+    const config = loadConfig({});
+    expect(config.vantages).toEqual({ count: 1, quorum: 1 });
+    expect(config.vantage).toBeUndefined();
+    expect(config.sourceAddress).toBeUndefined();
+  });
+
+  it.each([
+    ['2', 2],
+    ['3', 2],
+    ['4', 3],
+    ['5', 3],
+  ])('asks a majority of PORT_CHECK_VANTAGES=%s by default (%i)', (count, quorum) => {
+    expect(loadConfig({ PORT_CHECK_VANTAGES: count, PORT_CHECK_MAX_PORTS: '20' }).vantages).toEqual({ count: Number(count), quorum });
+  });
+
+  it('refuses a quorum above the vantages asked', () => {
+    const fits = { PORT_CHECK_VANTAGES: '3', PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '0' };
+    expect(() => loadConfig({ ...fits, PORT_CHECK_QUORUM: '4' })).toThrow(/PORT_CHECK_QUORUM \(4\) must be at most PORT_CHECK_VANTAGES \(3\)/);
+    expect(loadConfig({ ...fits, PORT_CHECK_QUORUM: '3' }).vantages.quorum).toBe(3);
+  });
+
+  it('counts ports in flight per vantage: a cap of 128 cannot hold a 128-port check from 3 vantages', () => {
+    expect(() => loadConfig({ PORT_CHECK_VANTAGES: '3' })).toThrow(
+      /PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT \(128\) must be 0 or at least PORT_CHECK_MAX_PORTS \(128\) × PORT_CHECK_VANTAGES \(3\)/,
+    );
+    expect(loadConfig({ PORT_CHECK_VANTAGES: '3', PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '384' }).vantages.count).toBe(3);
+  });
+
+  it("reads a worker's vantage, its labels and its source address", () => {
+    const config = loadConfig({
+      PORT_CHECKER_VANTAGE: 'fra-1',
+      PORT_CHECKER_VANTAGE_REGION: 'eu-central',
+      PORT_CHECKER_VANTAGE_NETWORK: 'AS3320',
+      PORT_CHECKER_SOURCE_ADDRESS: '2001:db8::7',
+    });
+    expect(config.vantage).toEqual({ id: 'fra-1', region: 'eu-central', network: 'AS3320' });
+    expect(config.sourceAddress).toBe('2001:db8::7');
+  });
+
+  it.each([
+    ['PORT_CHECKER_SOURCE_ADDRESS', 'example.com'],
+    ['PORT_CHECKER_SOURCE_ADDRESS', '10.0.0.1/24'],
+    ['PORT_CHECKER_VANTAGE', 'a:b'],
+    ['PORT_CHECKER_VANTAGE', 'x'.repeat(33)],
+    ['PORT_CHECK_VANTAGES', '0'],
+    ['PORT_CHECK_VANTAGES', '10'],
+  ])('refuses %s=%s and names the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value, PORT_CHECKER_CLIENT_MAX_PORTS_IN_FLIGHT: '0' })).toThrow(name);
+  });
+
+  it('refuses labels without a vantage to label', () => {
+    expect(() => loadConfig({ PORT_CHECKER_VANTAGE_REGION: 'eu' })).toThrow(/set PORT_CHECKER_VANTAGE too/);
+  });
+});

@@ -1,10 +1,12 @@
-import type { CheckPortsResponse, CheckTlsResponse, PortResult, ProbeOutcome, TlsProbeOutcome } from '@port-checker/shared';
+import type { CheckPortsResponse, CheckTlsResponse, PortResult, ProbeOutcome, TlsProbeOutcome, VantageResult } from '@port-checker/shared';
+import type { CheckedPort, Consensus } from './vantages.js';
 
 /**
  * The Golem port checker's answer: providers' existing clients read `results["<port>"].accessible`.
- * `verified` and `verify_error` are added only when the request carried a challenge.
+ * `verified` and `verify_error` are added only when the request carried a challenge, `vantages`
+ * and `agreement` only when the port was probed from several vantages.
  */
-export function portsAnswer(host: string, outcomes: ReadonlyMap<number, ProbeOutcome>, challenged = false): CheckPortsResponse {
+export function portsAnswer(host: string, outcomes: ReadonlyMap<number, CheckedPort>, challenged = false): CheckPortsResponse {
   const results: Record<string, PortResult> = {};
   let accessible = 0;
   let verified = 0;
@@ -17,6 +19,7 @@ export function portsAnswer(host: string, outcomes: ReadonlyMap<number, ProbeOut
       attempts,
       latency_ms: latencyMs,
       ...(challenged && toVerification(outcome)),
+      ...(outcome.consensus && toConsensus(outcome.consensus, challenged)),
     };
     results[String(port)] = result;
     if (result.accessible) accessible += 1;
@@ -35,6 +38,23 @@ function toVerification({ state, verified, verifyError }: ProbeOutcome): Pick<Po
   // A worker of a version without challenges drops the token and reports no verdict.
   if (verified === undefined) return { verified: false, verify_error: 'The worker that probed this port does not support challenges' };
   return { verified, verify_error: verified ? null : (verifyError ?? 'Challenge not received') };
+}
+
+/** What each vantage found, in the order asked, and how many finished probes found the verdict. */
+function toConsensus({ vantages, agreement }: Consensus, challenged: boolean): Pick<PortResult, 'vantages' | 'agreement'> {
+  return {
+    vantages: vantages.map(({ vantage, status, outcome }): VantageResult => ({
+      vantage: vantage.id,
+      region: vantage.region,
+      network: vantage.network,
+      status,
+      state: outcome?.state ?? null,
+      error: outcome?.error ?? null,
+      latency_ms: outcome?.latencyMs ?? null,
+      ...(challenged && outcome && { verified: outcome.state === 'open' && outcome.verified === true }),
+    })),
+    agreement,
+  };
 }
 
 /** The answer of the Golem network's own newer checker. */

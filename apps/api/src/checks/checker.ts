@@ -10,7 +10,10 @@ import {
   type ProbeSettings,
   type Timeline,
   type TlsProbeJob,
+  type VantageInfo,
+  type VantageSettings,
 } from '@port-checker/shared';
+import { judgePort, pickVantages, type CheckedPort, type VantageSeen } from './vantages.js';
 import { clientNetwork } from '../budgets/counters.js';
 import { OverloadGuard, type OverloadLimits } from './overload-guard.js';
 import type { Finished, ProbeQueue, WantedProbe } from '../queue/probe-queue.js';
@@ -20,8 +23,13 @@ import type { Finished, ProbeQueue, WantedProbe } from '../queue/probe-queue.js'
  * outcomes or the error that tells the caller what happened. Knows nothing of BullMQ.
  */
 export interface Checker {
-  /** Probes `ports` of `host`; one outcome per port, or an AppError. */
-  check(host: string, ports: readonly number[], options: CheckOptions): Promise<Map<number, ProbeOutcome>>;
+  /**
+   * Probes `ports` of `host`; one outcome per port, or an AppError. From several vantages
+   * (PORT_CHECK_VANTAGES > 1), each outcome carries the consensus it comes from.
+   */
+  check(host: string, ports: readonly number[], options: CheckOptions): Promise<Map<number, CheckedPort>>;
+  /** Probes each port costs: one per vantage asked (PORT_CHECK_VANTAGES); budgets charge ports × this. */
+  readonly probesPerPort: number;
   /** One TLS handshake with `host:port`; its outcome, or an AppError. */
   checkTls(host: string, port: number, options: TlsCheckOptions): Promise<TlsProbeOutcome>;
   /** True once `drain` has been called. */
@@ -55,19 +63,17 @@ export interface CheckerOptions {
   probe: ProbeSettings;
   deadlineMs: number;
   overload: OverloadLimits;
+  /** PORT_CHECK_VANTAGES and PORT_CHECK_QUORUM; one vantage by default. */
+  vantages?: VantageSettings;
 }
 
-export function createChecker({ queue, probe, deadlineMs, overload }: CheckerOptions): Checker {
+export function createChecker({ queue, probe, deadlineMs, overload, vantages = { count: 1, quorum: 1 } }: CheckerOptions): Checker {
   const guard = new OverloadGuard(() => queue.countBacklog(), overload);
   let draining = false;
 
   /** Runs a check of `jobs` probes if this process may take it on now; its timeline starts then. */
   async function admitted<T>(jobs: number, client: string, run: (timeline: Timeline) => Promise<T>): Promise<T> {
-    if (draining) {
-      throw new AppError('SERVICE_UNAVAILABLE', 'this checker is shutting down; ask another or try again shortly', {
-        retryAfter: RETRY_AFTER_SECONDS,
-      });
-    }
+    if (draining) throw shuttingDown();
     const release = guard.admit(jobs, clientNetwork(client));
     try {
       return await run(checkTimeline(deadlineMs));
@@ -76,7 +82,65 @@ export function createChecker({ queue, probe, deadlineMs, overload }: CheckerOpt
     }
   }
 
+  /** The vantages to probe from, or SERVICE_UNAVAILABLE when fewer than the quorum are alive: nothing is guessed. */
+  async function pickFrom(): Promise<VantageInfo[]> {
+    let live: VantageInfo[];
+    try {
+      live = await queue.liveVantages();
+    } catch (cause) {
+      throw new AppError('SERVICE_UNAVAILABLE', 'the job queue (Redis) is not reachable; try again shortly', { cause, retryAfter: RETRY_AFTER_SECONDS });
+    }
+    const picked = pickVantages(live, vantages.count);
+    if (picked.length < vantages.quorum) {
+      throw new AppError(
+        'SERVICE_UNAVAILABLE',
+        `this checker probes from ${vantages.count} vantages and needs ${vantages.quorum} to answer, but only ${live.length} ` +
+          `${live.length === 1 ? 'is' : 'are'} alive; try again shortly or ask another checker`,
+        { retryAfter: RETRY_AFTER_SECONDS },
+      );
+    }
+    return picked;
+  }
+
+  /** Each port probed from every picked vantage; each port's verdict, or CHECK_FAILED when fewer than the quorum finished. */
+  async function checkFromVantages(host: string, ports: readonly number[], { challenge, requestId, client, onJoin }: CheckOptions) {
+    if (draining) throw shuttingDown();
+    const picked = await pickFrom();
+    return admitted(ports.length * picked.length, client, async (timeline) => {
+      const wanted = ports.flatMap((port) =>
+        picked.map((vantage): WantedProbe => {
+          const data: ProbeJob = { host, port, deadline: timeline.probesEndBy, ...probe, ...(challenge !== undefined && { challenge }) };
+          const key = `${host} ${port} @${vantage.id}${challenge === undefined ? '' : ` ${challenge}`}`;
+          return { key, name: PROBE_JOB_NAME, data, jobId: `${requestId}-${port}-${vantage.id}`, vantage: vantage.id };
+        }),
+      );
+      const finished = await queue.run(wanted, timeline, ProbeOutcome, { ...(onJoin && { onJoin }), failFast: false });
+      return new Map(
+        ports.map((port, index): [number, CheckedPort] => {
+          const seen = picked.map((vantage, offset): VantageSeen => {
+            const result = finished[index * picked.length + offset];
+            if (result === undefined) return { vantage, status: 'timed_out' };
+            return result.ok ? { vantage, status: 'finished', outcome: result.outcome } : { vantage, status: 'failed' };
+          });
+          const verdict = judgePort(seen, vantages.quorum, challenge !== undefined);
+          if (!verdict) {
+            const answered = seen.filter(({ status }) => status === 'finished').length;
+            throw new AppError(
+              'CHECK_FAILED',
+              `could not check every port: ${answered} of the ${picked.length} vantages asked finished probing port ${port}, ` +
+                `${vantages.quorum} are needed; try again or ask another checker`,
+              { retryAfter: RETRY_AFTER_SECONDS },
+            );
+          }
+          return [port, { ...verdict.outcome, consensus: verdict.consensus }];
+        }),
+      );
+    });
+  }
+
   return {
+    probesPerPort: vantages.count,
+
     get draining() {
       return draining;
     },
@@ -86,7 +150,10 @@ export function createChecker({ queue, probe, deadlineMs, overload }: CheckerOpt
       await guard.whenIdle();
     },
 
-    check(host, ports, { challenge, requestId, client, onJoin }) {
+    check(host, ports, options) {
+      // One vantage: today's path exactly, any worker, through the base queue.
+      if (vantages.count > 1) return checkFromVantages(host, ports, options);
+      const { challenge, requestId, client, onJoin } = options;
       return admitted(ports.length, client, async (timeline) => {
         const wanted = ports.map((port): WantedProbe => {
           const data: ProbeJob = { host, port, deadline: timeline.probesEndBy, ...probe, ...(challenge !== undefined && { challenge }) };
@@ -94,7 +161,7 @@ export function createChecker({ queue, probe, deadlineMs, overload }: CheckerOpt
           const key = challenge === undefined ? `${host} ${port}` : `${host} ${port} ${challenge}`;
           return { key, name: PROBE_JOB_NAME, data, jobId: `${requestId}-${port}` };
         });
-        const finished = await queue.run(wanted, timeline, ProbeOutcome, onJoin);
+        const finished = await queue.run(wanted, timeline, ProbeOutcome, { ...(onJoin && { onJoin }) });
         return new Map(finished.map((result, index) => [ports[index]!, outcomeOf(result)]));
       });
     },
@@ -103,7 +170,9 @@ export function createChecker({ queue, probe, deadlineMs, overload }: CheckerOpt
       return admitted(1, client, async (timeline) => {
         const data: TlsProbeJob = { host, port, ...(expectedIp !== undefined && { expectedIp }), timeoutMs: probe.timeoutMs, deadline: timeline.probesEndBy };
         const key = `tls ${host} ${port} ${expectedIp ?? ''}`;
-        const [result] = await queue.run([{ key, name: TLS_PROBE_JOB_NAME, data, jobId: `${requestId}-tls-${port}` }], timeline, TlsProbeOutcome, onJoin);
+        const [result] = await queue.run([{ key, name: TLS_PROBE_JOB_NAME, data, jobId: `${requestId}-tls-${port}` }], timeline, TlsProbeOutcome, {
+          ...(onJoin && { onJoin }),
+        });
         return outcomeOf(result);
       });
     },
@@ -112,6 +181,10 @@ export function createChecker({ queue, probe, deadlineMs, overload }: CheckerOpt
       guard.close();
     },
   };
+}
+
+function shuttingDown(): AppError {
+  return new AppError('SERVICE_UNAVAILABLE', 'this checker is shutting down; ask another or try again shortly', { retryAfter: RETRY_AFTER_SECONDS });
 }
 
 /**

@@ -12,7 +12,9 @@ export function checkPorts(checker: Checker, policy: CheckRequestPolicy, budgets
     const client = callerAddress(req);
     const { host, ports, challenge } = parseCheckRequest(req.body, client, policy);
     record.check(host, ports.length);
-    const { value: outcomes, headers } = await budgets.spend({ client, target: host, ports: ports.length }, () =>
+    // Budgets count probes: each port costs one per vantage asked.
+    const cost = ports.length * checker.probesPerPort;
+    const { value: outcomes, headers } = await budgets.spend({ client, target: host, ports: cost }, () =>
       checker.check(host, ports, { challenge, requestId: record.id, client, onJoin: (jobId) => record.joined(jobId) }),
     );
     const body = portsAnswer(host, outcomes, challenge !== undefined);

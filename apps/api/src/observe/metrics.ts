@@ -25,6 +25,9 @@ export interface ApiMetrics {
   observe(observation: RequestObservation): void;
 }
 
+/** Distinct values of the `vantage` label, so that a Redis full of made-up vantages cannot make series without end. */
+const MAX_VANTAGE_LABELS = 32;
+
 /**
  * The API's metrics. Labels are route templates, methods, statuses, states and error codes:
  * never an address or a port number, which would make a series per target.
@@ -59,6 +62,23 @@ export function createApiMetrics(queue: ProbeQueue, logger: Logger, redisWatch?:
     'Requests refused with 429, by the limit they hit (budgets in ports per client, client network, target, target network; ports in flight per client)',
     ['limit'],
   );
+  const vantageProbes = counter(
+    'port_checker_vantage_probes_total',
+    'Probes of ports answered in a 200 from several vantages (PORT_CHECK_VANTAGES > 1), by vantage and status: finished, timed_out or failed',
+    ['vantage', 'status'],
+  );
+  const splitPorts = counter(
+    'port_checker_vantage_split_ports_total',
+    "Ports answered from several vantages whose finished probes did not all find the same (the verdict's agreement below them)",
+  );
+  splitPorts.inc(0);
+  // Vantage names come from Redis (each vantage's heartbeat): the label takes the first few only.
+  const vantageLabels = new Set<string>();
+  const vantageLabel = (vantage: string): string => {
+    if (!vantageLabels.has(vantage) && vantageLabels.size >= MAX_VANTAGE_LABELS) return 'other';
+    vantageLabels.add(vantage);
+    return vantage;
+  };
   // Series that exist from the start, so that rate() and alerts see a 0 before the first event.
   for (const state of PortState.options) portsChecked.inc({ state }, 0);
   for (const limit of Limit.options) rateLimited.inc({ limit }, 0);
@@ -136,6 +156,10 @@ export function createApiMetrics(queue: ProbeQueue, logger: Logger, redisWatch?:
     if (check) checkDuration.observe({ kind, outcome }, seconds);
     if (outcome !== 'ok') return;
     for (const [state, count] of Object.entries(check?.states ?? {})) portsChecked.inc({ state }, count);
+    for (const [vantage, statuses] of Object.entries(check?.vantages ?? {})) {
+      for (const [status, count] of Object.entries(statuses)) vantageProbes.inc({ vantage: vantageLabel(vantage), status }, count);
+    }
+    if (check?.split) splitPorts.inc(check.split);
   }
 
   return { registry, observe };

@@ -1,4 +1,5 @@
 import type { AppError, CheckPortsResponse, CheckTlsResponse, Limit, PortState } from '@port-checker/shared';
+import type { VantageStatus } from '../checks/vantages.js';
 
 /** `ports`: POST /check-ports; `tls`: POST /check-tls. */
 export const CHECK_KINDS = ['ports', 'tls'] as const;
@@ -23,6 +24,10 @@ export interface CheckSummary {
   verified?: number;
   /** A TLS check answered 200. */
   valid?: boolean;
+  /** From several vantages: each vantage's probes by status (finished, timed_out, failed). */
+  vantages?: Record<string, Partial<Record<VantageStatus, number>>>;
+  /** From several vantages: ports whose finished probes did not all agree. */
+  split?: number;
   /** Jobs of other checks whose probes this one shared: their ids lead to the workers' lines about them. */
   joined?: string[];
 }
@@ -69,6 +74,15 @@ export class RequestRecord {
     this.summary.states = states;
     this.summary.accessible = results.filter((result) => result.accessible).length;
     if (results.some((result) => result.verified !== undefined)) this.summary.verified = results.filter((result) => result.verified).length;
+    if (!results.some((result) => result.vantages)) return;
+    const tally: NonNullable<CheckSummary['vantages']> = {};
+    let split = 0;
+    for (const { vantages = [], agreement } of results) {
+      for (const { vantage, status } of vantages) (tally[vantage] ??= {})[status] = (tally[vantage]?.[status] ?? 0) + 1;
+      if (agreement !== undefined && agreement < vantages.filter(({ status }) => status === 'finished').length) split += 1;
+    }
+    this.summary.vantages = tally;
+    this.summary.split = split;
   }
 
   /** The request was answered with `error` (the error handler says so). */

@@ -8,6 +8,8 @@ export type Waiter = (result: Returned) => void;
 
 interface InFlightJob {
   key: string;
+  /** The vantage whose queue holds it; undefined: the base queue. */
+  vantage: string | undefined;
   waiters: Set<Waiter>;
   /** Redis has it: until then, not finding it in Redis means nothing. */
   added: boolean;
@@ -37,9 +39,14 @@ export class InFlightJobs {
     return this.jobIdByKey.get(key);
   }
 
-  /** A job about to be added, probing `key`. */
-  start(jobId: string, key: string): void {
-    this.jobs.set(jobId, { key, waiters: new Set(), added: false });
+  /** The vantage whose queue holds the job; undefined for the base queue. */
+  vantageOf(jobId: string): string | undefined {
+    return this.jobs.get(jobId)?.vantage;
+  }
+
+  /** A job about to be added, probing `key`, in `vantage`'s queue or the base one. */
+  start(jobId: string, key: string, vantage?: string): void {
+    this.jobs.set(jobId, { key, vantage, waiters: new Set(), added: false });
     this.jobIdByKey.set(key, jobId);
   }
 

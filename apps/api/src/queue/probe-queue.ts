@@ -18,6 +18,9 @@ import {
   type RedisWatch,
   type TlsProbeJob,
   type TlsProbeOutcome,
+  vantageKeys,
+  vantageQueueName,
+  VantageInfo,
 } from '@port-checker/shared';
 import { cached } from './cached.js';
 import { InFlightJobs, parsed, returned, type Finished, type Returned, type Waiter } from './in-flight-jobs.js';
@@ -32,6 +35,18 @@ export interface WantedProbe {
   name: string;
   data: ProbeData;
   jobId: string;
+  /** The vantage to probe from (its own queue); undefined: any worker, through the base queue. */
+  vantage?: string;
+}
+
+export interface RunOptions {
+  /** Hears of each job of another check that one of these probes shares, so that the log names it. */
+  onJoin?: (jobId: string) => void;
+  /**
+   * Stop waiting at the first failed job (the check fails anyway): true unless each probe is one
+   * of several voices (vantages), where the others are still worth hearing.
+   */
+  failFast?: boolean;
 }
 
 export type { Finished } from './in-flight-jobs.js';
@@ -86,8 +101,11 @@ export class ProbeQueue {
     const replies = connectRedis(redisTarget, 'patient');
     redisWatch.watch(replies, 'replies');
     await replies.subscribe(replyChannel(queueName, replyTo));
-    return new ProbeQueue(queue, redis, replies, replyTo, logger);
+    return new ProbeQueue(queue, redis, replies, replyTo, logger, { deadlineMs, eventsMaxLen });
   }
+
+  /** The queues of the vantages this process has sent probes to, by vantage id. */
+  private readonly vantageQueues = new Map<string, Queue<ProbeData, ProbeResult>>();
 
   constructor(
     private readonly queue: Queue<ProbeData, ProbeResult>,
@@ -96,6 +114,7 @@ export class ProbeQueue {
     /** This process's name in the jobs it adds. */
     private readonly replyTo: string,
     private readonly logger: Logger,
+    private readonly settings: { deadlineMs: number; eventsMaxLen: number } = { deadlineMs: 7000, eventsMaxLen: 1000 },
   ) {
     replies.on('message', (_channel: string, message: string) => this.hear(message));
     // Back after an outage (ioredis subscribes again by itself): replies sent meanwhile reached
@@ -122,13 +141,13 @@ export class ProbeQueue {
     probes: readonly WantedProbe[],
     { lookUpAt, answerBy }: Timeline,
     outcome: z.ZodType<T>,
-    onJoin?: (jobId: string) => void,
+    { onJoin, failFast = true }: RunOptions = {},
   ): Promise<Array<Finished<T> | undefined>> {
     const finished = new Map<string, Returned>();
     let failed = false;
     let resolve!: () => void;
     const settled = new Promise<void>((r) => (resolve = r));
-    const waiting = (): boolean => !failed && finished.size < ids.length;
+    const waiting = (): boolean => !(failFast && failed) && finished.size < ids.length;
 
     const toAdd: WantedProbe[] = [];
     const ids = probes.map((probe) => {
@@ -137,7 +156,7 @@ export class ProbeQueue {
         onJoin?.(joined);
         return joined;
       }
-      this.inFlight.start(probe.jobId, probe.key);
+      this.inFlight.start(probe.jobId, probe.key, probe.vantage);
       toAdd.push(probe);
       return probe.jobId;
     });
@@ -161,7 +180,8 @@ export class ProbeQueue {
       }
       return ids.map((id) => parsed(finished.get(id), outcome));
     } finally {
-      const abandoned = ids.filter((id, index) => this.inFlight.leave(id, waiters[index]!));
+      const jobs = ids.map((id) => ({ jobId: id, vantage: this.inFlight.vantageOf(id) }));
+      const abandoned = jobs.filter(({ jobId }, index) => this.inFlight.leave(jobId, waiters[index]!));
       if (abandoned.length > 0) this.removeWaiting(abandoned);
     }
   }
@@ -171,9 +191,43 @@ export class ProbeQueue {
    * taken yet, so that no worker's slot goes to a probe whose result nobody reads. BullMQ leaves a
    * job a worker holds (locked): that probe ends by its deadline.
    */
-  private removeWaiting(jobIds: readonly string[]): void {
-    for (const id of jobIds) this.queue.remove(id).catch(() => {});
+  private removeWaiting(jobs: ReadonlyArray<{ jobId: string; vantage?: string | undefined }>): void {
+    for (const { jobId, vantage } of jobs) this.queueOf(vantage).remove(jobId).catch(() => {});
   }
+
+  /** The base queue, or vantage `vantage`'s beside it (opened on first use, on the same connection). */
+  private queueOf(vantage: string | undefined): Queue<ProbeData, ProbeResult> {
+    if (vantage === undefined) return this.queue;
+    let queue = this.vantageQueues.get(vantage);
+    if (!queue) {
+      queue = new Queue<ProbeData, ProbeResult>(vantageQueueName(this.queue.name, vantage), {
+        connection: this.redis,
+        streams: { events: { maxLen: this.settings.eventsMaxLen } },
+        defaultJobOptions: probeJobOptions(this.settings.deadlineMs),
+      });
+      queue.on('error', () => {});
+      this.vantageQueues.set(vantage, queue);
+    }
+    return queue;
+  }
+
+  /**
+   * The vantages alive now: those whose heartbeat key has not expired (its worker refreshed it in
+   * the last few seconds). Read at most once a second, however many checks ask. Ids whose key has
+   * expired are dropped from the set; a vantage that comes back adds itself again at its next beat.
+   */
+  readonly liveVantages = cached(async (): Promise<VantageInfo[]> => {
+    const keys = vantageKeys(this.queue.name);
+    const ids = await this.redis.smembers(keys.ids);
+    if (ids.length === 0) return [];
+    const beats = await this.redis.mget(ids.map(keys.heartbeat));
+    const gone = ids.filter((_, index) => beats[index] === null);
+    if (gone.length > 0) this.redis.srem(keys.ids, ...gone).catch(() => {});
+    return beats.flatMap((beat) => {
+      const info = beat === null ? undefined : VantageInfo.safeParse(safeJson(beat));
+      return info?.success ? [info.data] : [];
+    });
+  });
 
   /**
    * Workers connected to the queue, in any process (BullMQ names their Redis connections). Read
@@ -202,7 +256,7 @@ export class ProbeQueue {
   async close(): Promise<void> {
     // A subscriber has nothing to flush, and QUIT would wait for a Redis that may be away.
     this.replies.disconnect();
-    await this.queue.close();
+    await Promise.all([this.queue, ...this.vantageQueues.values()].map((queue) => queue.close()));
   }
 
   /** A worker's reply (probe-reply.ts): the job's end, for the checks waiting for it. */
@@ -225,8 +279,8 @@ export class ProbeQueue {
       // ioredis builds each pipeline by copying every BullMQ script onto it. Measured: adding 3
       // jobs cost about 105 µs of client CPU this way, 210 µs with addBulk.
       await Promise.all(
-        probes.map(async ({ name, data, jobId }) => {
-          await this.queue.add(name, { ...data, replyTo: this.replyTo }, { jobId });
+        probes.map(async ({ name, data, jobId, vantage }) => {
+          await this.queueOf(vantage).add(name, { ...data, replyTo: this.replyTo }, { jobId });
           this.inFlight.added(jobId);
         }),
       );
@@ -234,7 +288,7 @@ export class ProbeQueue {
       // All or nothing: the jobs that were added (Redis filling up refuses only the later ones) are
       // removed, so that no worker probes for a check answered 503. Checks that joined these jobs
       // meanwhile learn at once that they will never run.
-      this.removeWaiting(probes.map(({ jobId }) => jobId));
+      this.removeWaiting(probes);
       for (const { jobId } of probes) this.inFlight.settle(jobId, { ok: false, reason: 'the job could not be enqueued' });
       throw new AppError('SERVICE_UNAVAILABLE', describeRedisError(cause, 'the job queue (Redis) is not reachable; try again shortly'), {
         cause,
@@ -251,7 +305,9 @@ export class ProbeQueue {
     if (missing.length === 0) return;
     const pipeline = this.redis.pipeline();
     // `name` is set when a job is added: without it there is no job (Redis lost it, or someone removed it).
-    for (const id of missing) pipeline.hmget(this.queue.toKey(id), 'name', 'finishedOn', 'returnvalue', 'failedReason');
+    for (const id of missing) {
+      pipeline.hmget(this.queueOf(this.inFlight.vantageOf(id)).toKey(id), 'name', 'finishedOn', 'returnvalue', 'failedReason');
+    }
     const replies = await pipeline.exec().catch(() => null);
     replies?.forEach(([err, fields], index) => {
       const [name, finishedOn, returnvalue, failedReason] = (fields ?? []) as (string | null)[];
@@ -263,6 +319,14 @@ export class ProbeQueue {
       if (failedReason) return this.inFlight.settle(id, { ok: false, reason: failedReason });
       this.inFlight.settle(id, returned(returnvalue));
     });
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import type { ProbeOutcome, VantageInfo } from '@port-checker/shared';
+import { judgePort, pickVantages, type VantageSeen } from '../src/checks/vantages.js';
+
+const vantage = (id: string, region: string | null = null, network: string | null = null): VantageInfo => ({ id, region, network });
+const outcome = (state: ProbeOutcome['state'], verified?: boolean): ProbeOutcome => ({
+  state,
+  error: state === 'open' ? null : state,
+  attempts: 1,
+  latencyMs: state === 'open' ? 1 : null,
+  ...(verified !== undefined && { verified, verifyError: verified ? null : 'Challenge not received' }),
+});
+const finished = (id: string, found: ProbeOutcome): VantageSeen => ({ vantage: vantage(id), status: 'finished', outcome: found });
+const silent = (id: string, status: 'timed_out' | 'failed' = 'timed_out'): VantageSeen => ({ vantage: vantage(id), status });
+
+describe('pickVantages', () => {
+  it('spreads over regions first, then networks', () => {
+    const live = [vantage('eu-1', 'eu', 'AS1'), vantage('eu-2', 'eu', 'AS2'), vantage('us-1', 'us', 'AS1'), vantage('ap-1', 'ap', 'AS1')];
+    for (let i = 0; i < 20; i += 1) {
+      const picked = pickVantages(live, 3);
+      expect(new Set(picked.map(({ region }) => region)).size).toBe(3);
+    }
+    // Two regions, four vantages, two picks: one from each region, and the networks differ too.
+    const twoRegions = [vantage('a', 'eu', 'AS1'), vantage('b', 'eu', 'AS2'), vantage('c', 'us', 'AS1'), vantage('d', 'us', 'AS2')];
+    for (let i = 0; i < 20; i += 1) {
+      const picked = pickVantages(twoRegions, 2);
+      expect(new Set(picked.map(({ region }) => region)).size).toBe(2);
+      expect(new Set(picked.map(({ network }) => network)).size).toBe(2);
+    }
+  });
+
+  it('chooses at random among equals, and gives fewer than asked when fewer are alive', () => {
+    const live = [vantage('a'), vantage('b'), vantage('c')];
+    const firsts = new Set(Array.from({ length: 60 }, () => pickVantages(live, 1)[0]!.id));
+    expect(firsts).toEqual(new Set(['a', 'b', 'c']));
+    expect(pickVantages(live.slice(0, 2), 3).map(({ id }) => id).sort()).toEqual(['a', 'b']);
+    expect(pickVantages([], 3)).toEqual([]);
+  });
+});
+
+describe('judgePort', () => {
+  it('answers with what all agree on', () => {
+    const verdict = judgePort([finished('a', outcome('open')), finished('b', outcome('open')), finished('c', outcome('open'))], 2, false);
+    expect(verdict?.outcome.state).toBe('open');
+    expect(verdict?.consensus.agreement).toBe(3);
+  });
+
+  it('answers with the majority when one vantage sees the port differently', () => {
+    const verdict = judgePort([finished('a', outcome('closed')), finished('b', outcome('filtered')), finished('c', outcome('closed'))], 2, false);
+    expect(verdict?.outcome.state).toBe('closed');
+    expect(verdict?.consensus.agreement).toBe(2);
+  });
+
+  it('breaks a tie toward the more definite finding: open, then closed, then filtered', () => {
+    expect(judgePort([finished('a', outcome('filtered')), finished('b', outcome('open'))], 2, false)?.outcome.state).toBe('open');
+    expect(judgePort([finished('a', outcome('filtered')), finished('b', outcome('closed'))], 2, false)?.outcome.state).toBe('closed');
+    const threeWays = judgePort([finished('a', outcome('error')), finished('b', outcome('filtered')), finished('c', outcome('closed'))], 2, false);
+    expect(threeWays?.outcome.state).toBe('closed');
+    expect(threeWays?.consensus.agreement).toBe(1);
+  });
+
+  it('counts only finished probes: a vantage that timed out or failed is no evidence', () => {
+    const verdict = judgePort([silent('a'), finished('b', outcome('closed')), finished('c', outcome('closed'))], 2, false);
+    expect(verdict?.consensus.agreement).toBe(2);
+    expect(judgePort([silent('a'), silent('b', 'failed'), finished('c', outcome('closed'))], 2, false)).toBeUndefined();
+    expect(judgePort([silent('a'), silent('b'), silent('c')], 1, false)).toBeUndefined();
+  });
+
+  it('with a challenge, tells a verified open port from an unverified one', () => {
+    const verdict = judgePort([finished('a', outcome('open', true)), finished('b', outcome('open', false)), finished('c', outcome('open', true))], 2, true);
+    expect(verdict?.outcome.verified).toBe(true);
+    expect(verdict?.consensus.agreement).toBe(2);
+    const tie = judgePort([finished('a', outcome('open', false)), finished('b', outcome('open', true))], 2, true);
+    expect(tie?.outcome.verified).toBe(true);
+    expect(tie?.consensus.agreement).toBe(1);
+  });
+});
