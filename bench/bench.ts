@@ -8,9 +8,10 @@
 //   pnpm bench --only many-providers [--baseline <checkout>] [--profile <dir>] [--duration <s>] [--rounds <n>]
 //                              only the many-providers load; with --baseline also that checkout's
 //                              build, measured in the same run; --profile writes --cpu-prof files
-//   pnpm bench --only scale-out [--rounds <n>] [--duration <s>]
+//   pnpm bench --only scale-out [--rounds <n>] [--duration <s>] [--rate <req/s>|max] [--baseline <checkout>]
 //                              only the scale-out load (bench/scale-out.ts): many providers, 1 port per
-//                              request, over 1 and 3 API processes, with 1 and then 2 workers
+//                              request, over 1 and 3 API processes, with 1 and then 2 workers, at 600
+//                              requests a second for every layout alike unless told
 //   pnpm bench --only attackers [--concurrency <n>|default] [--attack-seconds <s>]
 //                              only the attackers phase (bench/attackers.ts): 3 clients checking 40
 //                              filtered ports each, over and over, and a provider checking its 2 open
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '1' },
     concurrency: { type: 'string', default: '64' },
+    rate: { type: 'string', default: '600' },
     'attack-seconds': { type: 'string', default: '25' },
   },
 });
@@ -51,6 +53,8 @@ const manyProvidersOptions = {
   profileDir: args.profile,
   rounds: Number(args.rounds),
 };
+
+const scaleOutOptions = { ...manyProvidersOptions, rate: args.rate === 'max' ? undefined : Number(args.rate) };
 
 const attackersOptions = {
   concurrency: args.concurrency === 'default' ? undefined : Number(args.concurrency),
@@ -68,11 +72,11 @@ if (args.only === 'attackers') {
 }
 
 if (args.only === 'scale-out') {
-  const rows = await benchScaleOut(manyProvidersOptions);
+  const rows = await benchScaleOut(scaleOutOptions);
   mkdirSync('bench-results', { recursive: true });
   const file = `bench-results/scale-out-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
   writeFileSync(file, JSON.stringify(rows, null, 2));
-  process.stdout.write(`\n${formatScaleOut(rows)}\n\nwritten to ${file}\n`);
+  process.stdout.write(`\n${formatScaleOut(rows, scaleOutOptions.rate)}\n\nwritten to ${file}\n`);
   process.exit(0);
 }
 
@@ -205,7 +209,7 @@ const manyProviders = await benchManyProviders(manyProvidersOptions);
 results.manyProviders = manyProviders;
 
 // 1 and 3 API processes, 1 and 2 workers: about 80 s.
-const scaleOut = await benchScaleOut(manyProvidersOptions);
+const scaleOut = await benchScaleOut(scaleOutOptions);
 results.scaleOut = scaleOut;
 
 // Attackers and a victim: about 35 s (25 s of load, then the last checks' 7 s deadline).
@@ -257,7 +261,7 @@ process.stdout.write(
 );
 
 process.stdout.write(`\n${formatManyProviders(manyProviders)}\n`);
-process.stdout.write(`\n${formatScaleOut(scaleOut)}\n`);
+process.stdout.write(`\n${formatScaleOut(scaleOut, scaleOutOptions.rate)}\n`);
 process.stdout.write(`\n${formatAttackers(attackers)}\n`);
 
 mkdirSync('bench-results', { recursive: true });

@@ -31,6 +31,8 @@ export interface ManyProvidersOptions {
   profileDir?: string | undefined;
   /** Each build and the floor are measured this many times, in turn; the report shows medians. */
   rounds: number;
+  /** Requests a second for every layout alike (see runProviderLoad); unset: as fast as it goes. */
+  rate?: number | undefined;
 }
 
 const PORTS_PER_REQUEST = [1, 3] as const;
@@ -90,7 +92,8 @@ export async function measureChecker(
     const rows: ManyProvidersRow[] = [];
     await runProviderLoad({ urls, portsPerRequest: 3, clients: options.clients, durationMs: 3000, phase: phase++ });
     for (const k of portsPerRequest) {
-      const load = () => runProviderLoad({ urls, portsPerRequest: k, clients: options.clients, durationMs: options.durationMs, phase: phase++ });
+      const load = () =>
+        runProviderLoad({ urls, portsPerRequest: k, clients: options.clients, durationMs: options.durationMs, phase: phase++, rate: options.rate });
       rows.push(await measured(`${name}`, k, client, pids, load));
     }
     return rows;

@@ -64,8 +64,13 @@ export async function runProviderLoad(options: {
   clients: number;
   durationMs: number;
   phase: number;
+  /**
+   * Requests a second, spread evenly, with up to `clients` in flight; unset: each client sends its
+   * next request as soon as its last is answered (as fast as the service goes).
+   */
+  rate?: number | undefined;
 }): Promise<LoadResult> {
-  const { urls, portsPerRequest, clients, durationMs, phase } = options;
+  const { urls, portsPerRequest, clients, durationMs, phase, rate } = options;
   const providers = await startProviders(2 + (phase % 250));
   const agents = providers.hosts.map((localAddress) => new Agent({ keepAlive: true, maxSockets: 1, localAddress }));
   const busy = new Set<number>();
@@ -74,10 +79,20 @@ export async function runProviderLoad(options: {
   const failures: Record<string, number> = {};
   const started = performance.now();
   const endAt = started + durationMs;
+  let tickets = 0;
+  /** At a set rate, waits for this request's turn: the n-th is due n / rate seconds after the start. */
+  const turn = async (): Promise<void> => {
+    if (rate === undefined) return;
+    const due = started + (tickets++ * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  };
 
   async function client(_: unknown, index: number): Promise<void> {
     const url = urls[index % urls.length]!;
     while (performance.now() < endAt) {
+      await turn();
+      if (performance.now() >= endAt) break;
       while (busy.has(next % PROVIDER_COUNT)) next += 1;
       const provider = next % PROVIDER_COUNT;
       next += 1;

@@ -15,6 +15,7 @@ const env = appEnv(inject('redisUrl'), QUEUE);
 const apps: AppProcess[] = [];
 let workers: AppProcess[];
 let three: { url: string; metricsUrl: string };
+let unanimous: { url: string };
 let one: { url: string };
 let open: Ports;
 let closed: number;
@@ -22,9 +23,14 @@ let closed: number;
 beforeAll(async () => {
   workers = await Promise.all(VANTAGES.map((vantage) => startVantage(vantage, env)));
   apps.push(...workers);
-  const [asksThree, asksOne] = await Promise.all([startApiProcess({ ...env, PORT_CHECK_VANTAGES: '3' }), startApiProcess(env)]);
-  apps.push(asksThree.api, asksOne.api);
+  const [asksThree, needsThree, asksOne] = await Promise.all([
+    startApiProcess({ ...env, PORT_CHECK_VANTAGES: '3' }),
+    startApiProcess({ ...env, PORT_CHECK_VANTAGES: '3', PORT_CHECK_QUORUM: '3' }),
+    startApiProcess(env),
+  ]);
+  apps.push(asksThree.api, needsThree.api, asksOne.api);
   three = asksThree;
+  unanimous = needsThree;
   one = asksOne;
   open = await openPorts(1);
   [closed] = (await closedPorts(1)) as [number];
@@ -41,13 +47,14 @@ describe('a check from three vantages', () => {
 
     expect(status).toBe(200);
     expect(body.success).toBe(true);
-    expect(body.results[String(port)]).toMatchObject({ accessible: true, state: 'open', error: null, agreement: 3 });
-    expect(body.results[String(closed)]).toMatchObject({ accessible: false, state: 'closed', error: 'Connection refused', agreement: 3 });
+    const agreement = { asked: 3, answered: 3, agree: 3, required: 2 };
+    expect(body.results[String(port)]).toMatchObject({ accessible: true, state: 'open', error: null, agreement });
+    expect(body.results[String(closed)]).toMatchObject({ accessible: false, state: 'closed', error: 'Connection refused', agreement });
     const seen = body.results[String(port)]!.vantages!;
-    expect(seen.map(({ vantage }) => vantage).sort()).toEqual(['a', 'b', 'c']);
-    for (const { vantage, region, network, status: probed, state } of seen) {
+    expect(Object.keys(seen).sort()).toEqual(['a', 'b', 'c']);
+    for (const [vantage, { region, network, status: probed, state, attempts }] of Object.entries(seen)) {
       const labels = VANTAGES.find(({ id }) => id === vantage)!;
-      expect({ region, network, probed, state }).toEqual({ region: labels.region, network: labels.network, probed: 'finished', state: 'open' });
+      expect({ region, network, probed, state, attempts }).toEqual({ region: labels.region, network: labels.network, probed: 'finished', state: 'open', attempts: 1 });
     }
     // Each vantage probed from its own source address: each worker made the attempts it was asked.
     for (const worker of workers) {
@@ -68,8 +75,8 @@ describe('a check from three vantages', () => {
 
       expect(status).toBe(200);
       const result = body.results[String(split.port)]!;
-      expect(result).toMatchObject({ accessible: true, state: 'open', verified: true, verify_error: null, agreement: 2 });
-      const byVantage = Object.fromEntries(result.vantages!.map(({ vantage, status: probed, verified }) => [vantage, { probed, verified }]));
+      expect(result).toMatchObject({ accessible: true, state: 'open', verified: true, verify_error: null, agreement: { asked: 3, answered: 3, agree: 2, required: 2 } });
+      const byVantage = Object.fromEntries(Object.entries(result.vantages!).map(([vantage, { status: probed, verified }]) => [vantage, { probed, verified }]));
       expect(byVantage).toEqual({
         a: { probed: 'finished', verified: true },
         b: { probed: 'finished', verified: false },
@@ -78,6 +85,22 @@ describe('a check from three vantages', () => {
       const samples = await scrape(three.metricsUrl);
       expect(valueOf(samples, 'port_checker_vantage_split_ports_total')).toBeGreaterThanOrEqual(1);
       expect(valueOf(samples, 'port_checker_vantage_probes_total', { vantage: 'b', status: 'finished' })).toBeGreaterThanOrEqual(1);
+    } finally {
+      await split.close();
+    }
+  });
+
+  it('answers a split as not accessible, saying so: with all three required, two that agree are not enough', async () => {
+    const token = `token-${randomUUID()}`;
+    const split = await tokenExceptFrom('127.0.0.3', token);
+    try {
+      const { status, body } = await checkPorts(unanimous.url, { ports: [split.port], challenge: token });
+
+      expect(status).toBe(200);
+      expect(body.success).toBe(false);
+      const result = body.results[String(split.port)]!;
+      expect(result).toMatchObject({ accessible: false, state: 'error', verified: false, agreement: { asked: 3, answered: 3, agree: 2, required: 3 } });
+      expect(result.error).toBe('the vantages disagree: 2 found it open and verified, 1 found it open, not verified; 3 must agree');
     } finally {
       await split.close();
     }
@@ -95,9 +118,9 @@ describe('port-checker verify against a checker with three vantages', () => {
     }
 
     const json = await runCli(['verify', '--ports', String(port), '--server', three.url, '--json']);
-    const [reported] = (JSON.parse(json.stdout) as { ports: Array<{ agreement: number; vantages: unknown[] }> }).ports;
-    expect(reported!.agreement).toBe(3);
-    expect(reported!.vantages).toHaveLength(3);
+    const [reported] = (JSON.parse(json.stdout) as { ports: Array<{ agreement: unknown; vantages: Record<string, unknown> }> }).ports;
+    expect(reported!.agreement).toEqual({ asked: 3, answered: 3, agree: 3, required: 2 });
+    expect(Object.keys(reported!.vantages).sort()).toEqual(['a', 'b', 'c']);
   });
 });
 
@@ -133,5 +156,32 @@ describe('budgets from three vantages', () => {
     const second = await checkPorts(limited.url, { provider_ip: '127.0.0.1', ports: [closed] });
     expect(second.status).toBe(429);
     expect(second.body.detail).toMatchObject({ code: 'RATE_LIMITED', limit: 'client' });
+  });
+});
+
+describe('a request that asks for fewer vantages', () => {
+  it('is probed from that many, a majority of them must agree, and its budgets count that many per port', async () => {
+    const limited = await startApiProcess({ ...env, PORT_CHECK_VANTAGES: '3', PORT_CHECKER_RATE_LIMIT_PORTS: '100' });
+    apps.push(limited.api);
+    const before = await checkPorts(limited.url, { provider_ip: '127.0.0.1', ports: [closed], vantages: 1 });
+    const { status, headers, body } = await checkPorts(limited.url, { provider_ip: '127.0.0.1', ports: [open.ports[0]!, closed], vantages: 2 });
+
+    expect([before.status, status]).toEqual([200, 200]);
+    expect(Object.keys(before.body.results[String(closed)]!.vantages!)).toHaveLength(1);
+    const result = body.results[String(open.ports[0])]!;
+    expect(result).toMatchObject({ accessible: true, state: 'open', agreement: { asked: 2, answered: 2, agree: 2, required: 2 } });
+    expect(Object.keys(result.vantages!)).toHaveLength(2);
+    // 2 ports × 2 vantages (the budget is the client's, shared with this file's other checks).
+    expect(Number(before.headers.get('ratelimit-remaining')) - Number(headers.get('ratelimit-remaining'))).toBe(4);
+  });
+
+  it('may not ask for more than the checker has, nor for none: 400 INVALID_REQUEST', async () => {
+    const more = await checkPorts(three.url, { provider_ip: '127.0.0.1', ports: [closed], vantages: 4 });
+    expect(more.status).toBe(400);
+    expect(more.body.detail).toEqual({ code: 'INVALID_REQUEST', message: 'vantages must be from 1 to 3: this checker probes from at most 3, got 4' });
+    const ofOne = await checkPorts(one.url, { provider_ip: '127.0.0.1', ports: [closed], vantages: 2 });
+    expect(ofOne.body.detail).toEqual({ code: 'INVALID_REQUEST', message: 'vantages must be from 1 to 1: this checker probes from at most 1, got 2' });
+    const zero = await checkPorts(three.url, { provider_ip: '127.0.0.1', ports: [closed], vantages: 0 });
+    expect(zero.body.detail).toEqual({ code: 'INVALID_REQUEST', message: 'vantages must be a whole number of vantages, at least 1' });
   });
 });

@@ -54,8 +54,8 @@ async function expired(id: string): Promise<void> {
   while ((await redis.exists(key)) === 1) await sleep(100);
 }
 
-const statusOf = (vantages: Array<{ vantage: string; status: string }> = []) =>
-  Object.fromEntries(vantages.map(({ vantage, status }) => [vantage, status]));
+const statusOf = (vantages: Record<string, { status: string }> = {}) =>
+  Object.fromEntries(Object.entries(vantages).map(([vantage, { status }]) => [vantage, status]));
 
 describe('vantages that do not answer', () => {
   it('one killed: its probe counts for nothing, the other two answer by the deadline; once its heartbeat is gone it is not asked', async () => {
@@ -65,8 +65,8 @@ describe('vantages that do not answer', () => {
     // Still alive by its last heartbeat (3 s): picked, and never answers.
     const during = await checkPorts(url, { provider_ip: '127.0.0.1', ports: [port, closed] });
     expect(during.status).toBe(200);
-    expect(during.body.results[String(port)]).toMatchObject({ state: 'open', accessible: true, agreement: 2 });
-    expect(during.body.results[String(closed)]).toMatchObject({ state: 'closed', accessible: false, agreement: 2 });
+    expect(during.body.results[String(port)]).toMatchObject({ state: 'open', accessible: true, agreement: { answered: 2, agree: 2, required: 2 } });
+    expect(during.body.results[String(closed)]).toMatchObject({ state: 'closed', accessible: false, agreement: { answered: 2, agree: 2, required: 2 } });
     expect(statusOf(during.body.results[String(port)]!.vantages)).toEqual({ a: 'finished', b: 'finished', c: 'timed_out' });
     expect(during.elapsedMs).toBeLessThan(DEADLINE_MS + ANSWER_MARGIN_MS);
 
@@ -74,7 +74,7 @@ describe('vantages that do not answer', () => {
     const after = await checkPorts(url, { provider_ip: '127.0.0.1', ports: [port] });
     expect(after.status).toBe(200);
     expect(statusOf(after.body.results[String(port)]!.vantages)).toEqual({ a: 'finished', b: 'finished' });
-    expect(after.body.results[String(port)]!.agreement).toBe(2);
+    expect(after.body.results[String(port)]!.agreement).toEqual({ asked: 2, answered: 2, agree: 2, required: 2 });
   });
 
   it('two killed: fewer than the quorum finished, so 503 CHECK_FAILED, never a state; once gone, 503 SERVICE_UNAVAILABLE at once', async () => {
@@ -104,7 +104,7 @@ describe('vantages that do not answer', () => {
 
     const { status, body, elapsedMs } = await checkPorts(url, { provider_ip: '127.0.0.1', ports: [port] });
     expect(status).toBe(200);
-    expect(body.results[String(port)]).toMatchObject({ state: 'open', accessible: true, agreement: 2 });
+    expect(body.results[String(port)]).toMatchObject({ state: 'open', accessible: true, agreement: { answered: 2, agree: 2, required: 2 } });
     expect(statusOf(body.results[String(port)]!.vantages)).toEqual({ a: 'timed_out', b: 'finished', c: 'finished' });
     expect(elapsedMs).toBeGreaterThanOrEqual(DEADLINE_MS - 100);
     expect(elapsedMs).toBeLessThan(DEADLINE_MS + ANSWER_MARGIN_MS);

@@ -4,8 +4,9 @@ import { parseRetryAfter } from './wait-words.js';
 /**
  * @typedef {{ address: string, accepts_other_targets: boolean, max_ports_per_request: number, api_token_required: boolean }} Whoami
  * @typedef {'open' | 'closed' | 'filtered' | 'error'} PortState
- * @typedef {{ vantage: string, region: string | null, network: string | null, status: 'finished' | 'timed_out' | 'failed', state: PortState | null }} VantageResult
- * @typedef {{ accessible: boolean, state: PortState, error: string | null, attempts: number, latency_ms: number | null, vantages?: VantageResult[], agreement?: number }} PortResult
+ * @typedef {{ status: 'finished' | 'timed_out' | 'offline', state: PortState | null, error: string | null, attempts: number | null, latency_ms: number | null, region: string | null, network: string | null, verified?: boolean }} VantageResult
+ * @typedef {{ asked: number, answered: number, agree: number, required: number }} Agreement
+ * @typedef {{ accessible: boolean, state: PortState, error: string | null, attempts: number, latency_ms: number | null, vantages?: Record<string, VantageResult>, agreement?: Agreement }} PortResult
  * @typedef {{ results: Record<string, PortResult>, provider_ip: string }} CheckAnswer
  * @typedef {{ code: string, title: string, detail: string, retryAfter?: number }} Failure
  *   What went wrong, in words: `title` says it for a person, `detail` is the checker's own message.

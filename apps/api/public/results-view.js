@@ -116,7 +116,7 @@ function row(port, { state, error, latency_ms, vantages, agreement }) {
   const words = STATE_WORDS[state]?.short ?? state;
   // A refusal's message only repeats the state; the others' tell timed out from unreachable.
   const meaning = element('td', state === 'open' || state === 'closed' || !error ? words : `${words} (${error})`);
-  if (vantages) meaning.append(element('span', seenFrom(vantages, agreement ?? 0), 'vantages'));
+  if (vantages && agreement) meaning.append(element('span', seenFrom(vantages, agreement), 'vantages'));
   tr.append(element('th', String(port)), element('td', state, `state state-${state}`), element('td', connectTime(latency_ms), 'time'), meaning);
   tr.firstElementChild?.setAttribute('scope', 'row');
   return tr;
@@ -124,15 +124,15 @@ function row(port, { state, error, latency_ms, vantages, agreement }) {
 
 /**
  * From a checker that probes from several places: how many agree, and what each one saw.
- * @param {VantageResult[]} vantages @param {number} agreement
+ * @param {Record<string, VantageResult>} vantages @param {import('./api-client.js').Agreement} agreement
  */
-function seenFrom(vantages, agreement) {
-  const finished = vantages.filter(({ status }) => status === 'finished').length;
-  const each = vantages.map(({ vantage, region, status, state }) => {
+function seenFrom(vantages, { answered, agree, required }) {
+  const each = Object.entries(vantages).map(([vantage, { region, status, state }]) => {
     const where = region === null ? vantage : `${vantage}, ${region}`;
-    return `${where}: ${status === 'finished' ? state : status === 'timed_out' ? 'no answer' : 'failed'}`;
+    return `${where}: ${status === 'finished' ? state : status === 'timed_out' ? 'no answer' : 'offline'}`;
   });
-  return `Seen so from ${agreement} of ${finished} places that answered (${each.join('; ')}).`;
+  const verdict = agree >= required ? `Seen so from ${agree} of ${answered} places that answered` : `The ${answered} places that answered disagree (${required} must agree)`;
+  return `${verdict} (${each.join('; ')}).`;
 }
 
 /** @param {PortState} state @param {number} count */

@@ -77,6 +77,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
       allowLocalIps: config.allowLocalIps,
       denyCidrs: config.denyCidrs,
       selfCheckOnly: config.security.selfCheckOnly,
+      vantages: config.vantages.count,
     },
     metrics,
     queueName: config.queueName,

@@ -11,7 +11,7 @@ const outcome = (state: ProbeOutcome['state'], verified?: boolean): ProbeOutcome
   ...(verified !== undefined && { verified, verifyError: verified ? null : 'Challenge not received' }),
 });
 const finished = (id: string, found: ProbeOutcome): VantageSeen => ({ vantage: vantage(id), status: 'finished', outcome: found });
-const silent = (id: string, status: 'timed_out' | 'failed' = 'timed_out'): VantageSeen => ({ vantage: vantage(id), status });
+const silent = (id: string, status: 'timed_out' | 'offline' = 'timed_out'): VantageSeen => ({ vantage: vantage(id), status });
 
 describe('pickVantages', () => {
   it('spreads over regions first, then networks', () => {
@@ -42,36 +42,43 @@ describe('judgePort', () => {
   it('answers with what all agree on', () => {
     const verdict = judgePort([finished('a', outcome('open')), finished('b', outcome('open')), finished('c', outcome('open'))], 2, false);
     expect(verdict?.outcome.state).toBe('open');
-    expect(verdict?.consensus.agreement).toBe(3);
+    expect(verdict?.consensus).toMatchObject({ asked: 3, answered: 3, agree: 3, required: 2 });
   });
 
-  it('answers with the majority when one vantage sees the port differently', () => {
+  it('answers with what the quorum agrees on when one vantage sees the port differently', () => {
     const verdict = judgePort([finished('a', outcome('closed')), finished('b', outcome('filtered')), finished('c', outcome('closed'))], 2, false);
     expect(verdict?.outcome.state).toBe('closed');
-    expect(verdict?.consensus.agreement).toBe(2);
+    expect(verdict?.consensus).toMatchObject({ asked: 3, answered: 3, agree: 2, required: 2 });
   });
 
-  it('breaks a tie toward the more definite finding: open, then closed, then filtered', () => {
-    expect(judgePort([finished('a', outcome('filtered')), finished('b', outcome('open'))], 2, false)?.outcome.state).toBe('open');
-    expect(judgePort([finished('a', outcome('filtered')), finished('b', outcome('closed'))], 2, false)?.outcome.state).toBe('closed');
-    const threeWays = judgePort([finished('a', outcome('error')), finished('b', outcome('filtered')), finished('c', outcome('closed'))], 2, false);
-    expect(threeWays?.outcome.state).toBe('closed');
-    expect(threeWays?.consensus.agreement).toBe(1);
+  it('answers a split as not accessible, saying so, whatever one vantage found: never open on one voice', () => {
+    const split = judgePort([finished('a', outcome('filtered')), finished('b', outcome('open'))], 2, false);
+    expect(split?.outcome).toMatchObject({ state: 'error', latencyMs: null });
+    expect(split?.outcome.error).toMatch(/^the vantages disagree: 1 found it (filtered|open), 1 found it (open|filtered); 2 must agree$/);
+    expect(split?.consensus).toMatchObject({ asked: 2, answered: 2, agree: 1, required: 2 });
+    const threeWays = judgePort([finished('a', outcome('error')), finished('b', outcome('open')), finished('c', outcome('closed'))], 2, false);
+    expect(threeWays?.outcome.state).toBe('error');
+    expect(threeWays?.consensus).toMatchObject({ answered: 3, agree: 1 });
   });
 
-  it('counts only finished probes: a vantage that timed out or failed is no evidence', () => {
+  it('with a quorum of half, two findings may each reach it: a split too', () => {
+    const two = [finished('a', outcome('open')), finished('b', outcome('open')), finished('c', outcome('closed')), finished('d', outcome('closed'))];
+    expect(judgePort(two, 2, false)?.outcome.state).toBe('error');
+  });
+
+  it('counts only finished probes: a vantage that timed out or was offline is no evidence', () => {
     const verdict = judgePort([silent('a'), finished('b', outcome('closed')), finished('c', outcome('closed'))], 2, false);
-    expect(verdict?.consensus.agreement).toBe(2);
-    expect(judgePort([silent('a'), silent('b', 'failed'), finished('c', outcome('closed'))], 2, false)).toBeUndefined();
+    expect(verdict?.consensus).toMatchObject({ asked: 3, answered: 2, agree: 2 });
+    expect(judgePort([silent('a'), silent('b', 'offline'), finished('c', outcome('closed'))], 2, false)).toBeUndefined();
     expect(judgePort([silent('a'), silent('b'), silent('c')], 1, false)).toBeUndefined();
   });
 
   it('with a challenge, tells a verified open port from an unverified one', () => {
     const verdict = judgePort([finished('a', outcome('open', true)), finished('b', outcome('open', false)), finished('c', outcome('open', true))], 2, true);
     expect(verdict?.outcome.verified).toBe(true);
-    expect(verdict?.consensus.agreement).toBe(2);
-    const tie = judgePort([finished('a', outcome('open', false)), finished('b', outcome('open', true))], 2, true);
-    expect(tie?.outcome.verified).toBe(true);
-    expect(tie?.consensus.agreement).toBe(1);
+    expect(verdict?.consensus.agree).toBe(2);
+    const split = judgePort([finished('a', outcome('open', false)), finished('b', outcome('open', true))], 2, true);
+    expect(split?.outcome).toMatchObject({ state: 'error', verified: false });
+    expect(split?.outcome.error).toContain('found it open and verified');
   });
 });

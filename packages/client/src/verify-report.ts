@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Port, PortState, VantageResult } from '@port-checker/contract';
+import { Agreement, Port, PortState, VantageResult } from '@port-checker/contract';
 
 /** The `--json` output of `port-checker verify`, one object on stdout. */
 export const VerifiedPort = z.strictObject({
@@ -19,8 +19,8 @@ export const VerifiedPort = z.strictObject({
   error: z.string().nullable(),
   attempts: z.number().int().min(0),
   // Only from a checker that probes from several vantages, as it answered them.
-  vantages: z.array(VantageResult).optional().describe('only from a checker with several vantages: what each one found'),
-  agreement: z.number().int().optional().describe('only with vantages: how many of the finished probes found `state`'),
+  vantages: z.record(z.string(), VantageResult).optional().describe('only from a checker with several vantages: what each one found, by name'),
+  agreement: Agreement.optional().describe('only with vantages: how many were asked, answered, agree, and must agree'),
 });
 export type VerifiedPort = z.infer<typeof VerifiedPort>;
 
@@ -53,7 +53,7 @@ function noteOn(p: VerifiedPort): string {
 export const IN_USE_NOTE = 'another program holds this port: reachable, checked without the challenge';
 
 /** One vantage's line under its port: where it is, what it found. */
-function vantageLine({ vantage, region, network, status, state, error, latency_ms, verified }: VantageResult): string {
+function vantageLine([vantage, { region, network, status, state, error, latency_ms, verified }]: [string, VantageResult]): string {
   const labels = [region, network].filter((label) => label !== null).join(', ');
   const where = labels === '' ? vantage : `${vantage} (${labels})`;
   if (status !== 'finished') return `    from ${where}: ${status.replace('_', ' ')}, not counted`;
@@ -88,9 +88,12 @@ export function formatReport(report: VerifyReport, { verbose = false }: { verbos
     report.ports.forEach(({ vantages, agreement, state }, index) => {
       lines.push(portLines[index]!);
       if (!vantages) return;
-      const finished = vantages.filter(({ status }) => status === 'finished').length;
-      lines.push(`    ${agreement ?? 0} of ${finished} vantages that finished found it ${state} (${vantages.length} asked)`);
-      lines.push(...vantages.map(vantageLine));
+      if (agreement) {
+        const { asked, answered, agree, required } = agreement;
+        const verdict = agree >= required ? `found it ${state}` : `disagree (${required} must agree)`;
+        lines.push(`    ${agree} of ${answered} vantages that finished ${verdict} (${asked} asked)`);
+      }
+      lines.push(...Object.entries(vantages).map(vantageLine));
     });
   }
 

@@ -31,23 +31,41 @@ export const CheckPortsRequest = z.object({
     .describe("IPv4 or IPv6 literal to check; omitted: the caller's own address"),
   ports: z.array(Port).min(1).describe('TCP ports to check; duplicates collapse'),
   challenge: Challenge.nullish(),
+  vantages: z
+    .number()
+    .int()
+    .min(1)
+    .nullish()
+    .describe("from how many vantages to probe each port, at most the checker's own number (PORT_CHECK_VANTAGES); omitted: that number"),
 });
 export type CheckPortsRequest = z.infer<typeof CheckPortsRequest>;
 
 /** What one vantage found for a port, when a checker probes from several (PORT_CHECK_VANTAGES > 1). */
 export const VantageResult = z.object({
-  vantage: z.string().describe("the vantage's name, as its operator set it"),
-  region: z.string().nullable().describe("the vantage's region label, if it has one"),
-  network: z.string().nullable().describe("the vantage's network label (e.g. its AS), if it has one"),
   status: z
-    .enum(['finished', 'timed_out', 'failed'])
-    .describe('finished: its probe ended and counts toward the verdict; timed_out or failed: it did not, and counts for nothing'),
+    .enum(['finished', 'timed_out', 'offline'])
+    .describe(
+      'finished: its probe ended and counts toward the verdict; timed_out: its probe had not ended by the deadline; ' +
+        'offline: it could not probe (its job failed or was dropped); neither of the last two counts',
+    ),
   state: PortState.nullable().describe('what its probe found; null unless finished'),
   error: z.string().nullable(),
+  attempts: z.number().int().min(0).nullable().describe('null unless finished'),
   latency_ms: z.number().nullable(),
+  region: z.string().nullable().describe("the vantage's region label, if it has one"),
+  network: z.string().nullable().describe("the vantage's network label (e.g. its AS), if it has one"),
   verified: z.boolean().optional().describe('only with a challenge: whether the token arrived at this vantage'),
 });
 export type VantageResult = z.infer<typeof VantageResult>;
+
+/** How the vantages' probes of a port came to its verdict. */
+export const Agreement = z.object({
+  asked: z.number().int().min(1).describe('vantages asked to probe the port'),
+  answered: z.number().int().min(0).describe('of them, those whose probe finished: only these count'),
+  agree: z.number().int().min(0).describe('finished probes that found what the verdict says (with a split, the largest group)'),
+  required: z.number().int().min(1).describe('finished probes that must agree (PORT_CHECK_QUORUM)'),
+});
+export type Agreement = z.infer<typeof Agreement>;
 
 export const PortResult = z.object({
   accessible: z.boolean(),
@@ -67,15 +85,13 @@ export const PortResult = z.object({
     .describe('only with a challenge: why the port is not verified (null when it is)'),
   // Present only when the checker probes from several vantages, so answers of one keep their shape.
   vantages: z
-    .array(VantageResult)
+    .record(z.string(), VantageResult)
     .optional()
-    .describe('only from a checker that probes from several vantages: what each vantage asked found, in the order asked'),
-  agreement: z
-    .number()
-    .int()
-    .min(1)
-    .optional()
-    .describe('only with `vantages`: how many of the finished probes found what this result says (the verdict)'),
+    .describe("only from a checker that probes from several vantages: what each vantage asked found, by the vantage's name"),
+  agreement: Agreement.optional().describe(
+    'only with `vantages`: how the verdict came about. `agree` >= `required`: the state they agree on; ' +
+      'fewer: the vantages disagree, and the port is not accessible (state error, saying so)',
+  ),
 });
 export type PortResult = z.infer<typeof PortResult>;
 

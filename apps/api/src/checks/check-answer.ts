@@ -40,20 +40,25 @@ function toVerification({ state, verified, verifyError }: ProbeOutcome): Pick<Po
   return { verified, verify_error: verified ? null : (verifyError ?? 'Challenge not received') };
 }
 
-/** What each vantage found, in the order asked, and how many finished probes found the verdict. */
-function toConsensus({ vantages, agreement }: Consensus, challenged: boolean): Pick<PortResult, 'vantages' | 'agreement'> {
+/** What each vantage found, by its name, and the counts of the agreement. */
+function toConsensus({ vantages, asked, answered, agree, required }: Consensus, challenged: boolean): Pick<PortResult, 'vantages' | 'agreement'> {
   return {
-    vantages: vantages.map(({ vantage, status, outcome }): VantageResult => ({
-      vantage: vantage.id,
-      region: vantage.region,
-      network: vantage.network,
-      status,
-      state: outcome?.state ?? null,
-      error: outcome?.error ?? null,
-      latency_ms: outcome?.latencyMs ?? null,
-      ...(challenged && outcome && { verified: outcome.state === 'open' && outcome.verified === true }),
-    })),
-    agreement,
+    vantages: Object.fromEntries(
+      vantages.map(({ vantage, status, outcome }): [string, VantageResult] => [
+        vantage.id,
+        {
+          status,
+          state: outcome?.state ?? null,
+          error: outcome?.error ?? null,
+          attempts: outcome?.attempts ?? null,
+          latency_ms: outcome?.latencyMs ?? null,
+          region: vantage.region,
+          network: vantage.network,
+          ...(challenged && outcome && { verified: outcome.state === 'open' && outcome.verified === true }),
+        },
+      ]),
+    ),
+    agreement: { asked, answered, agree, required },
   };
 }
 

@@ -8,6 +8,8 @@ export interface CheckTarget {
   ports: number[];
   /** Token the probed ports must send back to count as verified. */
   challenge?: string;
+  /** Fewer vantages than the checker's own number, if the caller asked for fewer. */
+  vantages?: number;
 }
 
 export interface CheckRequestPolicy {
@@ -17,6 +19,8 @@ export interface CheckRequestPolicy {
   denyCidrs: readonly string[];
   /** Only the caller's own address may be checked (PORT_CHECKER_SELF_CHECK_ONLY). */
   selfCheckOnly?: boolean;
+  /** The most vantages a check may ask (PORT_CHECK_VANTAGES); 1 by default. */
+  vantages?: number;
 }
 
 /**
@@ -37,8 +41,13 @@ export function parseCheckRequest(body: unknown, callerIp: string | undefined, p
   if (ports.length > policy.maxPorts) {
     throw new AppError('TOO_MANY_PORTS', `at most ${policy.maxPorts} different ports per request, got ${ports.length}`);
   }
+  const { challenge, vantages } = parsed.data;
+  const most = policy.vantages ?? 1;
+  // Fewer is the caller's own choice of less certainty; more would multiply what the target sees.
+  if (vantages != null && vantages > most) {
+    throw new AppError('INVALID_REQUEST', `vantages must be from 1 to ${most}: this checker probes from at most ${most}, got ${vantages}`);
+  }
   checkTarget(host, callerIp, policy);
-  const { challenge } = parsed.data;
   // A challenge tells whether a service sends a given string first: asked of a stranger's
   // address it would read their banners for the caller, one guess at a time.
   if (challenge != null && host !== callerIp) {
@@ -48,7 +57,7 @@ export function parseCheckRequest(body: unknown, callerIp: string | undefined, p
         'leave provider_ip out, or ask from the machine to be checked',
     );
   }
-  return { host, ports, ...(challenge != null && { challenge }) };
+  return { host, ports, ...(challenge != null && { challenge }), ...(vantages != null && vantages < most && { vantages }) };
 }
 
 export interface TlsCheckTarget {
@@ -111,6 +120,7 @@ function toValidationError(body: unknown, error: z.ZodError): AppError {
   if (field === 'provider_ip') {
     return new AppError('INVALID_IP', 'provider_ip must be a string holding an IPv4 or IPv6 address');
   }
+  if (field === 'vantages') return new AppError('INVALID_REQUEST', 'vantages must be a whole number of vantages, at least 1');
   if (field === 'challenge') {
     return new AppError('INVALID_REQUEST', 'challenge must be a string of 16 to 64 URL-safe characters: A-Z, a-z, 0-9, "_" and "-"');
   }

@@ -42,6 +42,8 @@ export interface Checker {
 export interface CheckOptions {
   /** Token every open port must send back to count as verified. */
   challenge?: string | undefined;
+  /** Fewer vantages than PORT_CHECK_VANTAGES, as the caller asked; a majority of them must agree. */
+  vantages?: number | undefined;
   /** The HTTP request's id: its jobs' ids start with it, so one grep finds a check's whole story. */
   requestId: string;
   /** The caller's address: its network may hold only a share of this process's ports in flight. */
@@ -83,18 +85,18 @@ export function createChecker({ queue, probe, deadlineMs, overload, vantages = {
   }
 
   /** The vantages to probe from, or SERVICE_UNAVAILABLE when fewer than the quorum are alive: nothing is guessed. */
-  async function pickFrom(): Promise<VantageInfo[]> {
+  async function pickFrom({ count, quorum }: VantageSettings): Promise<VantageInfo[]> {
     let live: VantageInfo[];
     try {
       live = await queue.liveVantages();
     } catch (cause) {
       throw new AppError('SERVICE_UNAVAILABLE', 'the job queue (Redis) is not reachable; try again shortly', { cause, retryAfter: RETRY_AFTER_SECONDS });
     }
-    const picked = pickVantages(live, vantages.count);
-    if (picked.length < vantages.quorum) {
+    const picked = pickVantages(live, count);
+    if (picked.length < quorum) {
       throw new AppError(
         'SERVICE_UNAVAILABLE',
-        `this checker probes from ${vantages.count} vantages and needs ${vantages.quorum} to answer, but only ${live.length} ` +
+        `this checker probes from ${count} vantages and needs ${quorum} to answer, but only ${live.length} ` +
           `${live.length === 1 ? 'is' : 'are'} alive; try again shortly or ask another checker`,
         { retryAfter: RETRY_AFTER_SECONDS },
       );
@@ -103,9 +105,11 @@ export function createChecker({ queue, probe, deadlineMs, overload, vantages = {
   }
 
   /** Each port probed from every picked vantage; each port's verdict, or CHECK_FAILED when fewer than the quorum finished. */
-  async function checkFromVantages(host: string, ports: readonly number[], { challenge, requestId, client, onJoin }: CheckOptions) {
+  async function checkFromVantages(host: string, ports: readonly number[], { challenge, vantages: asked, requestId, client, onJoin }: CheckOptions) {
     if (draining) throw shuttingDown();
-    const picked = await pickFrom();
+    // A caller that asks for fewer vantages needs a majority of those to agree.
+    const settings = asked === undefined || asked >= vantages.count ? vantages : { count: asked, quorum: Math.floor(asked / 2) + 1 };
+    const picked = await pickFrom(settings);
     return admitted(ports.length * picked.length, client, async (timeline) => {
       const wanted = ports.flatMap((port) =>
         picked.map((vantage): WantedProbe => {
@@ -120,15 +124,15 @@ export function createChecker({ queue, probe, deadlineMs, overload, vantages = {
           const seen = picked.map((vantage, offset): VantageSeen => {
             const result = finished[index * picked.length + offset];
             if (result === undefined) return { vantage, status: 'timed_out' };
-            return result.ok ? { vantage, status: 'finished', outcome: result.outcome } : { vantage, status: 'failed' };
+            return result.ok ? { vantage, status: 'finished', outcome: result.outcome } : { vantage, status: 'offline' };
           });
-          const verdict = judgePort(seen, vantages.quorum, challenge !== undefined);
+          const verdict = judgePort(seen, settings.quorum, challenge !== undefined);
           if (!verdict) {
             const answered = seen.filter(({ status }) => status === 'finished').length;
             throw new AppError(
               'CHECK_FAILED',
               `could not check every port: ${answered} of the ${picked.length} vantages asked finished probing port ${port}, ` +
-                `${vantages.quorum} are needed; try again or ask another checker`,
+                `${settings.quorum} are needed; try again or ask another checker`,
               { retryAfter: RETRY_AFTER_SECONDS },
             );
           }

@@ -1,8 +1,8 @@
-import type { PortState, ProbeOutcome, VantageInfo } from '@port-checker/shared';
+import type { ProbeOutcome, VantageInfo } from '@port-checker/shared';
 
 /** What one vantage's probe of a port came to: only `finished` is evidence about the port. */
-export type VantageStatus = 'finished' | 'timed_out' | 'failed';
-export const VANTAGE_STATUSES: readonly VantageStatus[] = ['finished', 'timed_out', 'failed'];
+export type VantageStatus = 'finished' | 'timed_out' | 'offline';
+export const VANTAGE_STATUSES: readonly VantageStatus[] = ['finished', 'timed_out', 'offline'];
 
 export interface VantageSeen {
   vantage: VantageInfo;
@@ -11,10 +11,13 @@ export interface VantageSeen {
   outcome?: ProbeOutcome;
 }
 
-/** The vantages' verdict on one port: the outcome it answers with, and how many finished probes found it. */
+/** The vantages' verdict on one port: what each saw, and the counts of the agreement. */
 export interface Consensus {
   vantages: VantageSeen[];
-  agreement: number;
+  asked: number;
+  answered: number;
+  agree: number;
+  required: number;
 }
 
 /** A port's outcome, and with several vantages the consensus it comes from. */
@@ -48,29 +51,35 @@ export function pickVantages(live: readonly VantageInfo[], count: number, random
   return picked;
 }
 
-// A tie goes to the more definite finding: a connection made somewhere beats one refused, which
-// beats silence (a path's own filter can hide a port from one vantage; nothing fakes a handshake).
-const RANK: Record<PortState, number> = { open: 0, closed: 1, filtered: 2, error: 3 };
-
 /**
- * The verdict on one port from what its vantages saw: undefined when fewer than `quorum` probes
- * finished (a vantage that did not answer is no evidence either way, so no verdict is guessed).
- * Otherwise the finding most finished probes share, ties broken by RANK and, with a challenge,
- * a verified open port before an unverified one; the outcome answered is the first such probe's.
+ * The verdict on one port from what its vantages saw (libp2p AutoNAT v2's rule: a vantage that did
+ * not answer is no evidence either way). Undefined when fewer than `quorum` probes finished: no
+ * verdict is guessed, the check fails. When exactly one finding is shared by `quorum` finished
+ * probes, that finding, as the first of them found it. Otherwise the vantages disagree: the port is
+ * answered as not accessible (state `error`), saying what each group found. With a challenge, an
+ * open port that sent the token back and one that did not are different findings.
  */
 export function judgePort(vantages: VantageSeen[], quorum: number, challenged: boolean): { outcome: ProbeOutcome; consensus: Consensus } | undefined {
   const finished = vantages.flatMap(({ outcome }) => (outcome ? [outcome] : []));
   if (finished.length < quorum) return undefined;
-  // With a challenge, a vantage that reached the port without reading the token found something else.
-  const finding = (outcome: ProbeOutcome): string => (challenged && outcome.state === 'open' ? `open ${outcome.verified === true}` : outcome.state);
+  const finding = (outcome: ProbeOutcome): string =>
+    challenged && outcome.state === 'open' ? (outcome.verified === true ? 'open and verified' : 'open, not verified') : outcome.state;
   const votes = new Map<string, { count: number; first: ProbeOutcome }>();
   for (const outcome of finished) {
     const vote = votes.get(finding(outcome));
     if (vote) vote.count += 1;
     else votes.set(finding(outcome), { count: 1, first: outcome });
   }
-  const [winner] = [...votes.values()].sort(
-    (a, b) => b.count - a.count || RANK[a.first.state] - RANK[b.first.state] || Number(b.first.verified === true) - Number(a.first.verified === true),
-  );
-  return { outcome: winner!.first, consensus: { vantages, agreement: winner!.count } };
+  const counts = { asked: vantages.length, answered: finished.length, required: quorum };
+  const agreed = [...votes.values()].filter(({ count }) => count >= quorum);
+  if (agreed.length === 1) return { outcome: agreed[0]!.first, consensus: { vantages, ...counts, agree: agreed[0]!.count } };
+  const groups = [...votes].sort(([, a], [, b]) => b.count - a.count);
+  const split: ProbeOutcome = {
+    state: 'error',
+    error: `the vantages disagree: ${groups.map(([found, { count }]) => `${count} found it ${found}`).join(', ')}; ${quorum} must agree`,
+    attempts: Math.max(...finished.map(({ attempts }) => attempts)),
+    latencyMs: null,
+    ...(challenged && { verified: false, verifyError: 'the vantages disagree' }),
+  };
+  return { outcome: split, consensus: { vantages, ...counts, agree: groups[0]![1].count } };
 }

@@ -10,12 +10,12 @@ export function checkPorts(checker: Checker, policy: CheckRequestPolicy, budgets
   return async (req, res) => {
     const { record } = res.locals;
     const client = callerAddress(req);
-    const { host, ports, challenge } = parseCheckRequest(req.body, client, policy);
+    const { host, ports, challenge, vantages } = parseCheckRequest(req.body, client, policy);
     record.check(host, ports.length);
     // Budgets count probes: each port costs one per vantage asked.
-    const cost = ports.length * checker.probesPerPort;
+    const cost = ports.length * (vantages ?? checker.probesPerPort);
     const { value: outcomes, headers } = await budgets.spend({ client, target: host, ports: cost }, () =>
-      checker.check(host, ports, { challenge, requestId: record.id, client, onJoin: (jobId) => record.joined(jobId) }),
+      checker.check(host, ports, { challenge, vantages, requestId: record.id, client, onJoin: (jobId) => record.joined(jobId) }),
     );
     const body = portsAnswer(host, outcomes, challenge !== undefined);
     record.answered(body);

@@ -64,7 +64,7 @@ export function createApiMetrics(queue: ProbeQueue, logger: Logger, redisWatch?:
   );
   const vantageProbes = counter(
     'port_checker_vantage_probes_total',
-    'Probes of ports answered in a 200 from several vantages (PORT_CHECK_VANTAGES > 1), by vantage and status: finished, timed_out or failed',
+    'Probes of ports answered in a 200 from several vantages (PORT_CHECK_VANTAGES > 1), by vantage and status: finished, timed_out or offline',
     ['vantage', 'status'],
   );
   const splitPorts = counter(

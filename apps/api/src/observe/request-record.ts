@@ -24,7 +24,7 @@ export interface CheckSummary {
   verified?: number;
   /** A TLS check answered 200. */
   valid?: boolean;
-  /** From several vantages: each vantage's probes by status (finished, timed_out, failed). */
+  /** From several vantages: each vantage's probes by status (finished, timed_out, offline). */
   vantages?: Record<string, Partial<Record<VantageStatus, number>>>;
   /** From several vantages: ports whose finished probes did not all agree. */
   split?: number;
@@ -77,9 +77,9 @@ export class RequestRecord {
     if (!results.some((result) => result.vantages)) return;
     const tally: NonNullable<CheckSummary['vantages']> = {};
     let split = 0;
-    for (const { vantages = [], agreement } of results) {
-      for (const { vantage, status } of vantages) (tally[vantage] ??= {})[status] = (tally[vantage]?.[status] ?? 0) + 1;
-      if (agreement !== undefined && agreement < vantages.filter(({ status }) => status === 'finished').length) split += 1;
+    for (const { vantages = {}, agreement } of results) {
+      for (const [vantage, { status }] of Object.entries(vantages)) (tally[vantage] ??= {})[status] = (tally[vantage]?.[status] ?? 0) + 1;
+      if (agreement !== undefined && agreement.agree < agreement.answered) split += 1;
     }
     this.summary.vantages = tally;
     this.summary.split = split;
