@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckPortsRequest, CheckPortsResponse, CheckTlsRequest, ErrorResponse, ErrorStatus, PortResult, PortState, type ErrorCode } from '@port-checker/shared';
+import { CheckPortsRequest, CheckPortsResponse, CheckTlsRequest, CheckTlsResponse, ErrorResponse, ErrorStatus, PortResult, PortState, type ErrorCode } from '@port-checker/shared';
 import { startService, type Service } from '../support/service.js';
 
 let service: Service;
@@ -70,7 +70,9 @@ describe('GET /openapi.json', () => {
     expect(requestSchema.required).toEqual(['host', 'port']);
     expect(CheckTlsRequest.safeParse(request.example).success).toBe(true);
     const answer = operation.responses['200']!.content!['application/json']!;
-    expect(Object.keys(resolve(document, answer.schema).properties!)).toEqual(['valid', 'error', 'peer', 'not_after']);
+    // The Golem checker's four fields, then those only an answer from several vantages has.
+    expect(Object.keys(resolve(document, answer.schema).properties!)).toEqual(Object.keys(CheckTlsResponse.shape));
+    expect(Object.keys(CheckTlsResponse.shape)).toEqual(['valid', 'error', 'peer', 'not_after', 'vantages', 'agreement']);
     expect(operation.responses['429']!.description).toContain('RATE_LIMITED');
   });
 

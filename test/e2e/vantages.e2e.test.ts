@@ -8,7 +8,8 @@ import { runCli } from '../support/cli.js';
 import { bindablePorts, closedPorts, openPorts, type Ports } from '../support/listeners.js';
 import { scrape, valueOf } from '../support/metrics.js';
 import type { AppProcess } from '../support/processes.js';
-import { appEnv, checkPorts, startApiProcess, startVantage, tokenExceptFrom, VANTAGES } from '../support/vantages.js';
+import { checkPorts, startApiProcess, startVantage, tokenExceptFrom, VANTAGES } from '../support/vantages.js';
+import { appEnv } from '../support/service.js';
 
 const QUEUE = `vantages-${randomUUID()}`;
 const env = appEnv(inject('redisUrl'), QUEUE);
@@ -183,5 +184,34 @@ describe('a request that asks for fewer vantages', () => {
     expect(ofOne.body.detail).toEqual({ code: 'INVALID_REQUEST', message: 'vantages must be from 1 to 1: this checker probes from at most 1, got 2' });
     const zero = await checkPorts(three.url, { provider_ip: '127.0.0.1', ports: [closed], vantages: 0 });
     expect(zero.body.detail).toEqual({ code: 'INVALID_REQUEST', message: 'vantages must be a whole number of vantages, at least 1' });
+  });
+});
+
+describe('/check-tls from several vantages', () => {
+  async function checkTls(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+    const response = await fetch(`${url}/check-tls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  it('makes one handshake from each vantage asked and answers with their agreement; unasked, one handshake as before', async () => {
+    // A port that accepts and hangs up: no vantage completes a handshake there.
+    const port = open.ports[0]!;
+    const asked = await checkTls(three.url, { host: '127.0.0.1', port, vantages: 3 });
+    expect(asked.status).toBe(200);
+    expect(asked.body).toMatchObject({ valid: false, peer: `127.0.0.1:${port}`, agreement: { asked: 3, answered: 3, agree: 3, required: 2 } });
+    const seen = asked.body.vantages as Record<string, { status: string; valid: boolean }>;
+    expect(Object.fromEntries(Object.entries(seen).map(([id, { status, valid }]) => [id, { status, valid }]))).toEqual({
+      a: { status: 'finished', valid: false },
+      b: { status: 'finished', valid: false },
+      c: { status: 'finished', valid: false },
+    });
+
+    const unasked = await checkTls(three.url, { host: '127.0.0.1', port });
+    expect(unasked.status).toBe(200);
+    expect(Object.keys(unasked.body).sort()).toEqual(['error', 'not_after', 'peer', 'valid']);
+
+    const more = await checkTls(three.url, { host: '127.0.0.1', port, vantages: 4 });
+    expect(more.status).toBe(400);
+    expect(more.body).toEqual({ detail: { code: 'INVALID_REQUEST', message: 'vantages must be from 1 to 3: this checker probes from at most 3, got 4' } });
   });
 });

@@ -9,7 +9,7 @@ import type { CheckPortsResponse } from '@port-checker/shared';
 import { closedPorts, filteredPorts, openPorts, type Ports } from '../support/listeners.js';
 import { spawnApp, type AppProcess } from '../support/processes.js';
 import { startRedisServer, type RedisServer } from '../support/redis.js';
-import { BUDGETS_OFF } from '../support/service.js';
+import { appEnv } from '../support/service.js';
 
 let redis: RedisServer;
 let client: Redis;
@@ -40,16 +40,7 @@ afterAll(async () => {
 });
 
 function start(app: 'api' | 'worker', env: Record<string, string> = {}): AppProcess {
-  const child = spawnApp(app, {
-    REDIS_URL: redis.url,
-    PORT_CHECKER_QUEUE: QUEUE,
-    PORT_CHECKER_HOST: '127.0.0.1',
-    PORT_CHECKER_PORT: '0',
-    PORT_CHECKER_ADMIN_PORT: '0',
-    PORT_CHECKER_ALLOW_LOCAL_IPS: 'true',
-    ...BUDGETS_OFF,
-    ...env,
-  });
+  const child = spawnApp(app, appEnv(redis.url, QUEUE, env));
   apps.push(child);
   return child;
 }

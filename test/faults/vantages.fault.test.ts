@@ -10,7 +10,8 @@ import { inject } from 'vitest';
 import { vantageKeys } from '@port-checker/shared';
 import { closedPorts, openPorts, type Ports } from '../support/listeners.js';
 import type { AppProcess } from '../support/processes.js';
-import { appEnv, checkPorts, startApiProcess, startVantage, VANTAGES } from '../support/vantages.js';
+import { checkPorts, startApiProcess, startVantage, VANTAGES } from '../support/vantages.js';
+import { appEnv } from '../support/service.js';
 
 // Short, so that a check waiting out a silent vantage ends soon: probes end by 2.5 s, answers by 3 s.
 const DEADLINE_MS = 3000;

@@ -31,6 +31,20 @@ export const BUDGETS_OFF = {
   PORT_CHECKER_TARGET_RATE_LIMIT_PORTS: '0',
   PORT_CHECKER_TARGET_NETWORK_RATE_LIMIT_PORTS: '0',
 };
+/** The env of every app a test spawns (spawnApp): its Redis and queue, local targets allowed, budgets off. */
+export function appEnv(redisUrl: string, queue: string, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    REDIS_URL: redisUrl,
+    PORT_CHECKER_QUEUE: queue,
+    PORT_CHECKER_HOST: '127.0.0.1',
+    PORT_CHECKER_PORT: '0',
+    PORT_CHECKER_ADMIN_PORT: '0',
+    PORT_CHECKER_ALLOW_LOCAL_IPS: 'true',
+    ...BUDGETS_OFF,
+    ...env,
+  };
+}
+
 /** Every budget as a checker has it by default: empty counts as unset. */
 export const BUDGETS_AT_DEFAULTS = Object.fromEntries(Object.keys(BUDGETS_OFF).map((name) => [name, '']));
 

@@ -2,7 +2,6 @@ import { createServer, type Server } from 'node:net';
 import { once } from 'node:events';
 import type { CheckPortsResponse, ErrorResponse } from '@port-checker/shared';
 import { spawnApp, type AppProcess } from './processes.js';
-import { BUDGETS_OFF } from './service.js';
 
 /**
  * Three vantages on one machine: workers whose probes leave from 127.0.0.2, .3 and .4 (Linux routes
@@ -14,19 +13,6 @@ export const VANTAGES = [
   { id: 'c', source: '127.0.0.4', region: 'us', network: 'AS3' },
 ] as const;
 
-/** The env of every app of a test: its Redis and queue, local targets allowed, budgets off. */
-export function appEnv(redisUrl: string, queue: string, env: Record<string, string> = {}): Record<string, string> {
-  return {
-    REDIS_URL: redisUrl,
-    PORT_CHECKER_QUEUE: queue,
-    PORT_CHECKER_HOST: '127.0.0.1',
-    PORT_CHECKER_PORT: '0',
-    PORT_CHECKER_ADMIN_PORT: '0',
-    PORT_CHECKER_ALLOW_LOCAL_IPS: 'true',
-    ...BUDGETS_OFF,
-    ...env,
-  };
-}
 
 /** A worker process of vantage `vantage`, once it has said it is alive (its first heartbeat is in). */
 export async function startVantage(vantage: (typeof VANTAGES)[number], env: Record<string, string>): Promise<AppProcess> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProbeOutcome, VantageInfo } from '@port-checker/shared';
-import { judgePort, pickVantages, type VantageSeen } from '../src/checks/vantages.js';
+import { judgePort, judgeTls, pickVantages, type VantageSeen } from '../src/checks/vantages.js';
 
 const vantage = (id: string, region: string | null = null, network: string | null = null): VantageInfo => ({ id, region, network });
 const outcome = (state: ProbeOutcome['state'], verified?: boolean): ProbeOutcome => ({
@@ -80,5 +80,21 @@ describe('judgePort', () => {
     const split = judgePort([finished('a', outcome('open', false)), finished('b', outcome('open', true))], 2, true);
     expect(split?.outcome).toMatchObject({ state: 'error', verified: false });
     expect(split?.outcome.error).toContain('found it open and verified');
+  });
+});
+
+describe('judgeTls', () => {
+  const handshake = (id: string, valid: boolean): VantageSeen<{ valid: boolean; error: string | null; notAfter: string | null }> => ({
+    vantage: vantage(id),
+    status: 'finished',
+    outcome: { valid, error: valid ? null : 'handshake failed: certificate has expired', notAfter: null },
+  });
+
+  it('is valid only when the quorum of handshakes was; a split is not valid, saying so', () => {
+    expect(judgeTls([handshake('a', true), handshake('b', true), handshake('c', false)], 2)?.outcome.valid).toBe(true);
+    expect(judgeTls([handshake('a', false), handshake('b', true), handshake('c', false)], 2)?.outcome).toMatchObject({ valid: false, error: 'handshake failed: certificate has expired' });
+    const split = judgeTls([handshake('a', true), handshake('b', false), { vantage: vantage('c'), status: 'timed_out' }], 2);
+    expect(split?.outcome).toEqual({ valid: false, error: 'the vantages disagree: 1 found it valid, 1 found it not valid; 2 must agree', notAfter: null });
+    expect(split?.consensus).toMatchObject({ asked: 3, answered: 2, agree: 1, required: 2 });
   });
 });

@@ -1,5 +1,5 @@
-import type { CheckPortsResponse, CheckTlsResponse, PortResult, ProbeOutcome, TlsProbeOutcome, VantageResult } from '@port-checker/shared';
-import type { CheckedPort, Consensus } from './vantages.js';
+import type { CheckPortsResponse, CheckTlsResponse, PortResult, ProbeOutcome, VantageResult } from '@port-checker/shared';
+import type { CheckedPort, CheckedTls, Consensus } from './vantages.js';
 
 /**
  * The Golem port checker's answer: providers' existing clients read `results["<port>"].accessible`.
@@ -63,6 +63,18 @@ function toConsensus({ vantages, asked, answered, agree, required }: Consensus, 
 }
 
 /** The answer of the Golem network's own newer checker. */
-export function tlsAnswer(host: string, port: number, { valid, error, notAfter }: TlsProbeOutcome): CheckTlsResponse {
-  return { valid, error, peer: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`, not_after: notAfter };
+export function tlsAnswer(host: string, port: number, { valid, error, notAfter, consensus }: CheckedTls): CheckTlsResponse {
+  const answer: CheckTlsResponse = { valid, error, peer: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`, not_after: notAfter };
+  if (!consensus) return answer;
+  const { vantages, asked, answered, agree, required } = consensus;
+  return {
+    ...answer,
+    vantages: Object.fromEntries(
+      vantages.map(({ vantage, status, outcome }) => [
+        vantage.id,
+        { status, valid: outcome?.valid ?? null, error: outcome?.error ?? null, not_after: outcome?.notAfter ?? null },
+      ]),
+    ),
+    agreement: { asked, answered, agree, required },
+  };
 }

@@ -41,12 +41,9 @@ export function parseCheckRequest(body: unknown, callerIp: string | undefined, p
   if (ports.length > policy.maxPorts) {
     throw new AppError('TOO_MANY_PORTS', `at most ${policy.maxPorts} different ports per request, got ${ports.length}`);
   }
-  const { challenge, vantages } = parsed.data;
+  const { challenge } = parsed.data;
+  const vantages = askedVantages(parsed.data.vantages, policy);
   const most = policy.vantages ?? 1;
-  // Fewer is the caller's own choice of less certainty; more would multiply what the target sees.
-  if (vantages != null && vantages > most) {
-    throw new AppError('INVALID_REQUEST', `vantages must be from 1 to ${most}: this checker probes from at most ${most}, got ${vantages}`);
-  }
   checkTarget(host, callerIp, policy);
   // A challenge tells whether a service sends a given string first: asked of a stranger's
   // address it would read their banners for the caller, one guess at a time.
@@ -65,6 +62,8 @@ export interface TlsCheckTarget {
   port: number;
   /** Canonical IP literal the certificate must name. */
   expectedIp?: string;
+  /** Several vantages, if the caller asked for more than one. */
+  vantages?: number;
 }
 
 /** `POST /check-tls`'s body, validated and judged by the same target policy as a port check. */
@@ -75,6 +74,7 @@ export function parseTlsCheckRequest(body: unknown, callerIp: string | undefined
       throw new AppError('INVALID_REQUEST', 'the request body must be a JSON object such as {"host": "203.0.113.7", "port": 443}');
     }
     const [field] = parsed.error.issues[0]!.path;
+    if (field === 'vantages') throw new AppError('INVALID_REQUEST', 'vantages must be a whole number of vantages, at least 1');
     if (field === 'port') throw new AppError('INVALID_PORT', 'port must be an integer from 1 to 65535');
     throw new AppError('INVALID_IP', `${String(field)} must be a string holding an IPv4 or IPv6 address`);
   }
@@ -87,8 +87,21 @@ export function parseTlsCheckRequest(body: unknown, callerIp: string | undefined
   if (given != null && expectedIp === undefined) {
     throw new AppError('INVALID_IP', `expected_ip must be a plain IPv4 or IPv6 address, got ${JSON.stringify(given)}`);
   }
+  const vantages = askedVantages(parsed.data.vantages, policy);
   checkTarget(host, callerIp, policy);
-  return { host, port: parsed.data.port, ...(expectedIp !== undefined && { expectedIp }) };
+  return { host, port: parsed.data.port, ...(expectedIp !== undefined && { expectedIp }), ...(vantages != null && vantages > 1 && { vantages }) };
+}
+
+/**
+ * The vantages a request asks for, if any: fewer than the checker's own number is the caller's
+ * choice of less certainty; more would multiply what the target sees, and is refused.
+ */
+function askedVantages(vantages: number | null | undefined, policy: CheckRequestPolicy): number | undefined {
+  const most = policy.vantages ?? 1;
+  if (vantages != null && vantages > most) {
+    throw new AppError('INVALID_REQUEST', `vantages must be from 1 to ${most}: this checker probes from at most ${most}, got ${vantages}`);
+  }
+  return vantages ?? undefined;
 }
 
 /** Throws FORBIDDEN_TARGET for a host this checker must not connect to. */

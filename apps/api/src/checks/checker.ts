@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import {
   AppError,
   checkTimeline,
@@ -13,7 +14,7 @@ import {
   type VantageInfo,
   type VantageSettings,
 } from '@port-checker/shared';
-import { judgePort, pickVantages, type CheckedPort, type VantageSeen } from './vantages.js';
+import { judgePort, judgeTls, pickVantages, type CheckedPort, type CheckedTls, type Consensus, type VantageSeen, type Verdict } from './vantages.js';
 import { clientNetwork } from '../budgets/counters.js';
 import { OverloadGuard, type OverloadLimits } from './overload-guard.js';
 import type { Finished, ProbeQueue, WantedProbe } from '../queue/probe-queue.js';
@@ -31,7 +32,7 @@ export interface Checker {
   /** Probes each port costs: one per vantage asked (PORT_CHECK_VANTAGES); budgets charge ports × this. */
   readonly probesPerPort: number;
   /** One TLS handshake with `host:port`; its outcome, or an AppError. */
-  checkTls(host: string, port: number, options: TlsCheckOptions): Promise<TlsProbeOutcome>;
+  checkTls(host: string, port: number, options: TlsCheckOptions): Promise<CheckedTls>;
   /** True once `drain` has been called. */
   readonly draining: boolean;
   /** Refuses new checks (SERVICE_UNAVAILABLE) and resolves when those in flight have ended. */
@@ -55,6 +56,8 @@ export interface CheckOptions {
 export interface TlsCheckOptions {
   /** Must be among the certificate's IP subject alternative names. */
   expectedIp?: string | undefined;
+  /** Several vantages (at most PORT_CHECK_VANTAGES), as the caller asked; a majority of them must agree. */
+  vantages?: number | undefined;
   requestId: string;
   client: string;
   onJoin?: (jobId: string) => void;
@@ -104,42 +107,68 @@ export function createChecker({ queue, probe, deadlineMs, overload, vantages = {
     return picked;
   }
 
+  /** The checker's own vantage settings, or, for a caller that asked for fewer, a majority of those. */
+  function settingsFor(asked: number | undefined): VantageSettings {
+    return asked === undefined || asked >= vantages.count ? vantages : { count: asked, quorum: Math.floor(asked / 2) + 1 };
+  }
+
+  /**
+   * Probes each of `targets` (ports) from every vantage `settings` picks, and judges each: its
+   * verdict and the consensus it comes from, or CHECK_FAILED when fewer than the quorum finished.
+   */
+  async function fromVantages<T>(
+    settings: VantageSettings,
+    { client, onJoin }: { client: string; onJoin?: ((jobId: string) => void) | undefined },
+    targets: readonly number[],
+    probeOf: (target: number, vantage: VantageInfo, timeline: Timeline) => WantedProbe,
+    schema: z.ZodType<T>,
+    judgeOne: (seen: VantageSeen<T>[], quorum: number) => Verdict<T>,
+  ): Promise<Array<{ outcome: T; consensus: Consensus<T> }>> {
+    if (draining) throw shuttingDown();
+    const picked = await pickFrom(settings);
+    return admitted(targets.length * picked.length, client, async (timeline) => {
+      const wanted = targets.flatMap((target) => picked.map((vantage) => probeOf(target, vantage, timeline)));
+      const finished = await queue.run(wanted, timeline, schema, { ...(onJoin && { onJoin }), failFast: false });
+      return targets.map((target, index) => {
+        const seen = picked.map((vantage, offset): VantageSeen<T> => {
+          const result = finished[index * picked.length + offset];
+          if (result === undefined) return { vantage, status: 'timed_out' };
+          return result.ok ? { vantage, status: 'finished', outcome: result.outcome } : { vantage, status: 'offline' };
+        });
+        const verdict = judgeOne(seen, settings.quorum);
+        if (verdict) return verdict;
+        const answered = seen.filter(({ status }) => status === 'finished').length;
+        throw new AppError(
+          'CHECK_FAILED',
+          `could not check every port: ${answered} of the ${picked.length} vantages asked finished probing port ${target}, ` +
+            `${settings.quorum} are needed; try again or ask another checker`,
+          { retryAfter: RETRY_AFTER_SECONDS },
+        );
+      });
+    });
+  }
+
   /** Each port probed from every picked vantage; each port's verdict, or CHECK_FAILED when fewer than the quorum finished. */
   async function checkFromVantages(host: string, ports: readonly number[], { challenge, vantages: asked, requestId, client, onJoin }: CheckOptions) {
-    if (draining) throw shuttingDown();
-    // A caller that asks for fewer vantages needs a majority of those to agree.
-    const settings = asked === undefined || asked >= vantages.count ? vantages : { count: asked, quorum: Math.floor(asked / 2) + 1 };
-    const picked = await pickFrom(settings);
-    return admitted(ports.length * picked.length, client, async (timeline) => {
-      const wanted = ports.flatMap((port) =>
-        picked.map((vantage): WantedProbe => {
-          const data: ProbeJob = { host, port, deadline: timeline.probesEndBy, ...probe, ...(challenge !== undefined && { challenge }) };
-          const key = `${host} ${port} @${vantage.id}${challenge === undefined ? '' : ` ${challenge}`}`;
-          return { key, name: PROBE_JOB_NAME, data, jobId: `${requestId}-${port}-${vantage.id}`, vantage: vantage.id };
-        }),
-      );
-      const finished = await queue.run(wanted, timeline, ProbeOutcome, { ...(onJoin && { onJoin }), failFast: false });
-      return new Map(
-        ports.map((port, index): [number, CheckedPort] => {
-          const seen = picked.map((vantage, offset): VantageSeen => {
-            const result = finished[index * picked.length + offset];
-            if (result === undefined) return { vantage, status: 'timed_out' };
-            return result.ok ? { vantage, status: 'finished', outcome: result.outcome } : { vantage, status: 'offline' };
-          });
-          const verdict = judgePort(seen, settings.quorum, challenge !== undefined);
-          if (!verdict) {
-            const answered = seen.filter(({ status }) => status === 'finished').length;
-            throw new AppError(
-              'CHECK_FAILED',
-              `could not check every port: ${answered} of the ${picked.length} vantages asked finished probing port ${port}, ` +
-                `${settings.quorum} are needed; try again or ask another checker`,
-              { retryAfter: RETRY_AFTER_SECONDS },
-            );
-          }
-          return [port, { ...verdict.outcome, consensus: verdict.consensus }];
-        }),
-      );
-    });
+    const probeOf = (port: number, vantage: VantageInfo, timeline: Timeline): WantedProbe => {
+      const data: ProbeJob = { host, port, deadline: timeline.probesEndBy, ...probe, ...(challenge !== undefined && { challenge }) };
+      const key = `${host} ${port} @${vantage.id}${challenge === undefined ? '' : ` ${challenge}`}`;
+      return { key, name: PROBE_JOB_NAME, data, jobId: `${requestId}-${port}-${vantage.id}`, vantage: vantage.id };
+    };
+    const judged = await fromVantages(settingsFor(asked), { client, onJoin }, ports, probeOf, ProbeOutcome, (seen, quorum) =>
+      judgePort(seen, quorum, challenge !== undefined),
+    );
+    return new Map(ports.map((port, index): [number, CheckedPort] => [port, { ...judged[index]!.outcome, consensus: judged[index]!.consensus }]));
+  }
+
+  /** One handshake from each of the vantages asked; the verdict, or CHECK_FAILED when fewer than the quorum finished. */
+  async function checkTlsFromVantages(host: string, port: number, { expectedIp, vantages: asked, requestId, client, onJoin }: TlsCheckOptions) {
+    const probeOf = (_: number, vantage: VantageInfo, timeline: Timeline): WantedProbe => {
+      const data: TlsProbeJob = { host, port, ...(expectedIp !== undefined && { expectedIp }), timeoutMs: probe.timeoutMs, deadline: timeline.probesEndBy };
+      return { key: `tls ${host} ${port} ${expectedIp ?? ''} @${vantage.id}`, name: TLS_PROBE_JOB_NAME, data, jobId: `${requestId}-tls-${port}-${vantage.id}`, vantage: vantage.id };
+    };
+    const [judged] = await fromVantages(settingsFor(asked), { client, onJoin }, [port], probeOf, TlsProbeOutcome, judgeTls);
+    return { ...judged!.outcome, consensus: judged!.consensus };
   }
 
   return {
@@ -170,7 +199,10 @@ export function createChecker({ queue, probe, deadlineMs, overload, vantages = {
       });
     },
 
-    checkTls(host, port, { expectedIp, requestId, client, onJoin }) {
+    checkTls(host, port, options) {
+      // One handshake from any worker, unless the caller asked for several vantages.
+      if (options.vantages !== undefined && options.vantages > 1) return checkTlsFromVantages(host, port, options);
+      const { expectedIp, requestId, client, onJoin } = options;
       return admitted(1, client, async (timeline) => {
         const data: TlsProbeJob = { host, port, ...(expectedIp !== undefined && { expectedIp }), timeoutMs: probe.timeoutMs, deadline: timeline.probesEndBy };
         const key = `tls ${host} ${port} ${expectedIp ?? ''}`;

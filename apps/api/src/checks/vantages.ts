@@ -1,19 +1,19 @@
-import type { ProbeOutcome, VantageInfo } from '@port-checker/shared';
+import type { ProbeOutcome, TlsProbeOutcome, VantageInfo } from '@port-checker/shared';
 
 /** What one vantage's probe of a port came to: only `finished` is evidence about the port. */
 export type VantageStatus = 'finished' | 'timed_out' | 'offline';
 export const VANTAGE_STATUSES: readonly VantageStatus[] = ['finished', 'timed_out', 'offline'];
 
-export interface VantageSeen {
+export interface VantageSeen<T = ProbeOutcome> {
   vantage: VantageInfo;
   status: VantageStatus;
   /** Only when finished. */
-  outcome?: ProbeOutcome;
+  outcome?: T;
 }
 
 /** The vantages' verdict on one port: what each saw, and the counts of the agreement. */
-export interface Consensus {
-  vantages: VantageSeen[];
+export interface Consensus<T = ProbeOutcome> {
+  vantages: VantageSeen<T>[];
   asked: number;
   answered: number;
   agree: number;
@@ -23,6 +23,11 @@ export interface Consensus {
 /** A port's outcome, and with several vantages the consensus it comes from. */
 export interface CheckedPort extends ProbeOutcome {
   consensus?: Consensus;
+}
+
+/** A TLS handshake's outcome, and when asked of several vantages the consensus it comes from. */
+export interface CheckedTls extends TlsProbeOutcome {
+  consensus?: Consensus<TlsProbeOutcome>;
 }
 
 /**
@@ -51,20 +56,20 @@ export function pickVantages(live: readonly VantageInfo[], count: number, random
   return picked;
 }
 
+/** A verdict and the consensus it comes from, or undefined: fewer than the quorum finished. */
+export type Verdict<T> = { outcome: T; consensus: Consensus<T> } | undefined;
+
 /**
  * The verdict on one port from what its vantages saw (libp2p AutoNAT v2's rule: a vantage that did
  * not answer is no evidence either way). Undefined when fewer than `quorum` probes finished: no
- * verdict is guessed, the check fails. When exactly one finding is shared by `quorum` finished
- * probes, that finding, as the first of them found it. Otherwise the vantages disagree: the port is
- * answered as not accessible (state `error`), saying what each group found. With a challenge, an
- * open port that sent the token back and one that did not are different findings.
+ * verdict is guessed, the check fails. When exactly one finding (`finding` names it) is shared by
+ * `quorum` finished probes, that finding, as the first of them found it. Otherwise the vantages
+ * disagree, and `disagreement` says so in an outcome that claims nothing.
  */
-export function judgePort(vantages: VantageSeen[], quorum: number, challenged: boolean): { outcome: ProbeOutcome; consensus: Consensus } | undefined {
+function judge<T>(vantages: VantageSeen<T>[], quorum: number, finding: (outcome: T) => string, disagreement: (said: string) => T): Verdict<T> {
   const finished = vantages.flatMap(({ outcome }) => (outcome ? [outcome] : []));
   if (finished.length < quorum) return undefined;
-  const finding = (outcome: ProbeOutcome): string =>
-    challenged && outcome.state === 'open' ? (outcome.verified === true ? 'open and verified' : 'open, not verified') : outcome.state;
-  const votes = new Map<string, { count: number; first: ProbeOutcome }>();
+  const votes = new Map<string, { count: number; first: T }>();
   for (const outcome of finished) {
     const vote = votes.get(finding(outcome));
     if (vote) vote.count += 1;
@@ -74,12 +79,25 @@ export function judgePort(vantages: VantageSeen[], quorum: number, challenged: b
   const agreed = [...votes.values()].filter(({ count }) => count >= quorum);
   if (agreed.length === 1) return { outcome: agreed[0]!.first, consensus: { vantages, ...counts, agree: agreed[0]!.count } };
   const groups = [...votes].sort(([, a], [, b]) => b.count - a.count);
-  const split: ProbeOutcome = {
-    state: 'error',
-    error: `the vantages disagree: ${groups.map(([found, { count }]) => `${count} found it ${found}`).join(', ')}; ${quorum} must agree`,
-    attempts: Math.max(...finished.map(({ attempts }) => attempts)),
-    latencyMs: null,
-    ...(challenged && { verified: false, verifyError: 'the vantages disagree' }),
-  };
-  return { outcome: split, consensus: { vantages, ...counts, agree: groups[0]![1].count } };
+  const said = `the vantages disagree: ${groups.map(([found, { count }]) => `${count} found it ${found}`).join(', ')}; ${quorum} must agree`;
+  return { outcome: disagreement(said), consensus: { vantages, ...counts, agree: groups[0]![1].count } };
+}
+
+/**
+ * A port's verdict. Split: not accessible (state `error`, saying what each group found), never
+ * open on fewer voices than the quorum. With a challenge, an open port that sent the token back
+ * and one that did not are different findings.
+ */
+export function judgePort(vantages: VantageSeen[], quorum: number, challenged: boolean): Verdict<ProbeOutcome> {
+  const finding = (outcome: ProbeOutcome): string =>
+    challenged && outcome.state === 'open' ? (outcome.verified === true ? 'open and verified' : 'open, not verified') : outcome.state;
+  return judge(vantages, quorum, finding, (said) => {
+    const attempts = Math.max(...vantages.map(({ outcome }) => outcome?.attempts ?? 0));
+    return { state: 'error', error: said, attempts, latencyMs: null, ...(challenged && { verified: false, verifyError: 'the vantages disagree' }) };
+  });
+}
+
+/** A TLS service's verdict: valid only when the quorum's handshakes were; split: not valid, saying so. */
+export function judgeTls(vantages: VantageSeen<TlsProbeOutcome>[], quorum: number): Verdict<TlsProbeOutcome> {
+  return judge(vantages, quorum, ({ valid }) => (valid ? 'valid' : 'not valid'), (said) => ({ valid: false, error: said, notAfter: null }));
 }
