@@ -7,6 +7,7 @@ import { startProbeWorker } from '../../worker/src/probe.worker.js';
 import { captureLogs } from '../../../test/support/log-capture.js';
 import { openPorts } from '../../../test/support/listeners.js';
 import { ProbeQueue } from '../src/queue/probe-queue.js';
+import { ProbeQueues } from '../src/queue/queues.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -25,7 +26,7 @@ describe('ProbeQueue', () => {
     const worker: Worker = startProbeWorker(config, captureLogs('worker').logger);
     const open = await openPorts(2);
     cleanups.push(() => redis.quit(), () => queue.obliterate({ force: true }).then(() => queue.close()), () => deaf.quit(), () => worker.close(), () => open.close());
-    const probes = new ProbeQueue(queue, redis, deaf, 'deaf', captureLogs('api').logger);
+    const probes = new ProbeQueue(new ProbeQueues(queue, redis, { deadlineMs: 4000, eventsMaxLen: 1000 }), redis, deaf, 'deaf', captureLogs('api').logger);
 
     const started = Date.now();
     const timeline = checkTimeline(4000, started);
@@ -59,7 +60,7 @@ describe('ProbeQueue replies', () => {
     const open = await openPorts(1);
     cleanups.push(() => redis.quit(), () => queue.obliterate({ force: true }).then(() => queue.close()), () => open.close());
     cleanups.push(async () => replies.status !== 'end' && replies.disconnect());
-    const probes = new ProbeQueue(queue, redis, replies, 'this-process', captureLogs('api').logger);
+    const probes = new ProbeQueue(new ProbeQueues(queue, redis, { deadlineMs: 7000, eventsMaxLen: 1000 }), redis, replies, 'this-process', captureLogs('api').logger);
 
     const timeline = checkTimeline(7000);
     const data: ProbeJob = { host: '127.0.0.1', port: open.ports[0]!, deadline: timeline.probesEndBy, ...config.probe };

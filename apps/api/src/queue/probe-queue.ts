@@ -3,8 +3,8 @@ import { Queue } from 'bullmq';
 import type { z } from 'zod';
 import {
   AppError,
-  describeRedisError,
   connectRedis,
+  describeRedisError,
   ProbeReply,
   probeJobOptions,
   replyChannel,
@@ -12,22 +12,15 @@ import {
   type Logger,
   type RedisClient,
   type RedisTarget,
-  type ProbeJob,
-  type ProbeOutcome,
-  type Timeline,
   type RedisWatch,
-  type TlsProbeJob,
-  type TlsProbeOutcome,
-  vantageKeys,
-  vantageQueueName,
-  VantageInfo,
+  type Timeline,
+  type VantageInfo,
 } from '@port-checker/shared';
 import { cached } from './cached.js';
+import { ProbeQueues, type ProbeData, type ProbeResult } from './queues.js';
 import { InFlightJobs, parsed, returned, type Finished, type Returned, type Waiter } from './in-flight-jobs.js';
 
-/** What a job carries, and what its worker returns. */
-export type ProbeData = ProbeJob | TlsProbeJob;
-export type ProbeResult = ProbeOutcome | TlsProbeOutcome;
+export type { ProbeData, ProbeResult } from './queues.js';
 
 /** One probe a check needs; `key` names what is probed, so identical probes can be shared. */
 export interface WantedProbe {
@@ -101,20 +94,16 @@ export class ProbeQueue {
     const replies = connectRedis(redisTarget, 'patient');
     redisWatch.watch(replies, 'replies');
     await replies.subscribe(replyChannel(queueName, replyTo));
-    return new ProbeQueue(queue, redis, replies, replyTo, logger, { deadlineMs, eventsMaxLen });
+    return new ProbeQueue(new ProbeQueues(queue, redis, { deadlineMs, eventsMaxLen }), redis, replies, replyTo, logger);
   }
 
-  /** The queues of the vantages this process has sent probes to, by vantage id. */
-  private readonly vantageQueues = new Map<string, Queue<ProbeData, ProbeResult>>();
-
   constructor(
-    private readonly queue: Queue<ProbeData, ProbeResult>,
+    private readonly queues: ProbeQueues,
     private readonly redis: RedisClient,
     private readonly replies: RedisClient,
     /** This process's name in the jobs it adds. */
     private readonly replyTo: string,
     private readonly logger: Logger,
-    private readonly settings: { deadlineMs: number; eventsMaxLen: number } = { deadlineMs: 7000, eventsMaxLen: 1000 },
   ) {
     replies.on('message', (_channel: string, message: string) => this.hear(message));
     // Back after an outage (ioredis subscribes again by itself): replies sent meanwhile reached
@@ -192,51 +181,22 @@ export class ProbeQueue {
    * job a worker holds (locked): that probe ends by its deadline.
    */
   private removeWaiting(jobs: ReadonlyArray<{ jobId: string; vantage?: string | undefined }>): void {
-    for (const { jobId, vantage } of jobs) this.queueOf(vantage).remove(jobId).catch(() => {});
+    for (const { jobId, vantage } of jobs) this.queues.of(vantage).remove(jobId).catch(() => {});
   }
 
-  /** The base queue, or vantage `vantage`'s beside it (opened on first use, on the same connection). */
-  private queueOf(vantage: string | undefined): Queue<ProbeData, ProbeResult> {
-    if (vantage === undefined) return this.queue;
-    let queue = this.vantageQueues.get(vantage);
-    if (!queue) {
-      queue = new Queue<ProbeData, ProbeResult>(vantageQueueName(this.queue.name, vantage), {
-        connection: this.redis,
-        streams: { events: { maxLen: this.settings.eventsMaxLen } },
-        defaultJobOptions: probeJobOptions(this.settings.deadlineMs),
-      });
-      queue.on('error', () => {});
-      this.vantageQueues.set(vantage, queue);
-    }
-    return queue;
+  /** The vantages alive now (read at most once a second): see ProbeQueues. */
+  get liveVantages(): () => Promise<VantageInfo[]> {
+    return this.queues.liveVantages;
   }
-
-  /**
-   * The vantages alive now: those whose heartbeat key has not expired (its worker refreshed it in
-   * the last few seconds). Read at most once a second, however many checks ask. Ids whose key has
-   * expired are dropped from the set; a vantage that comes back adds itself again at its next beat.
-   */
-  readonly liveVantages = cached(async (): Promise<VantageInfo[]> => {
-    const keys = vantageKeys(this.queue.name);
-    const ids = await this.redis.smembers(keys.ids);
-    if (ids.length === 0) return [];
-    const beats = await this.redis.mget(ids.map(keys.heartbeat));
-    const gone = ids.filter((_, index) => beats[index] === null);
-    if (gone.length > 0) this.redis.srem(keys.ids, ...gone).catch(() => {});
-    return beats.flatMap((beat) => {
-      const info = beat === null ? undefined : VantageInfo.safeParse(safeJson(beat));
-      return info?.success ? [info.data] : [];
-    });
-  });
 
   /**
    * Workers connected to the queue, in any process (BullMQ names their Redis connections). Read
    * at most once a second, however often /ready and scrapes ask: anyone may call /ready.
    */
-  readonly countWorkers = cached(() => this.queue.getWorkersCount());
+  readonly countWorkers = cached(() => this.queues.base.getWorkersCount());
 
   /** Jobs waiting, being probed and delayed; read at most once a second. */
-  readonly countJobs = cached(async () => (await this.queue.getJobCounts(...JOB_STATES)) as JobCounts);
+  readonly countJobs = cached(async () => (await this.queues.base.getJobCounts(...JOB_STATES)) as JobCounts);
 
   /**
    * Rejects when Redis refuses writes (maxmemory reached under `noeviction`: every job add and
@@ -244,19 +204,19 @@ export class ProbeQueue {
    * small key of the queue's, expiring at once, written at most once a second.
    */
   readonly checkWritable = cached(async () => {
-    await this.redis.set(this.queue.toKey('write-check'), '1', 'PX', 1000);
+    await this.redis.set(this.queues.base.toKey('write-check'), '1', 'PX', 1000);
   });
 
   /** Jobs no worker has taken yet: what the overload guard watches. */
   async countBacklog(): Promise<number> {
-    const { wait = 0, prioritized = 0 } = await this.queue.getJobCounts('wait', 'prioritized');
+    const { wait = 0, prioritized = 0 } = await this.queues.base.getJobCounts('wait', 'prioritized');
     return wait + prioritized;
   }
 
   async close(): Promise<void> {
     // A subscriber has nothing to flush, and QUIT would wait for a Redis that may be away.
     this.replies.disconnect();
-    await Promise.all([this.queue, ...this.vantageQueues.values()].map((queue) => queue.close()));
+    await this.queues.close();
   }
 
   /** A worker's reply (probe-reply.ts): the job's end, for the checks waiting for it. */
@@ -280,7 +240,7 @@ export class ProbeQueue {
       // jobs cost about 105 µs of client CPU this way, 210 µs with addBulk.
       await Promise.all(
         probes.map(async ({ name, data, jobId, vantage }) => {
-          await this.queueOf(vantage).add(name, { ...data, replyTo: this.replyTo }, { jobId });
+          await this.queues.of(vantage).add(name, { ...data, replyTo: this.replyTo }, { jobId });
           this.inFlight.added(jobId);
         }),
       );
@@ -306,7 +266,7 @@ export class ProbeQueue {
     const pipeline = this.redis.pipeline();
     // `name` is set when a job is added: without it there is no job (Redis lost it, or someone removed it).
     for (const id of missing) {
-      pipeline.hmget(this.queueOf(this.inFlight.vantageOf(id)).toKey(id), 'name', 'finishedOn', 'returnvalue', 'failedReason');
+      pipeline.hmget(this.queues.of(this.inFlight.vantageOf(id)).toKey(id), 'name', 'finishedOn', 'returnvalue', 'failedReason');
     }
     const replies = await pipeline.exec().catch(() => null);
     replies?.forEach(([err, fields], index) => {
@@ -319,14 +279,6 @@ export class ProbeQueue {
       if (failedReason) return this.inFlight.settle(id, { ok: false, reason: failedReason });
       this.inFlight.settle(id, returned(returnvalue));
     });
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }
 
