@@ -88,10 +88,18 @@ describe('Redis under Sentinel', () => {
         `checks succeed again ${Math.round(recovered.answeredAt - killed)} ms after the kill`,
     );
 
-    // Budgets still count: three checks from a client of its own, three ports on the new master's counter.
-    for (let i = 0; i < 3; i += 1) {
-      expect((await service.check({ provider_ip: '127.0.0.1', ports: open.ports }, { headers: { 'x-forwarded-for': '127.0.0.77' } })).status).toBe(200);
+    // Budgets still count: three checks answered 200 for a client of its own, one port each, on the
+    // new master's counter. On a loaded machine a check may still meet the tail of the failover: a
+    // 503 SERVICE_UNAVAILABLE is given back (not counted), a 503 CHECK_FAILED is charged (counted).
+    let answered = 0;
+    let charged = 0;
+    for (let tries = 0; answered < 3 && tries < 10; tries += 1) {
+      const answer = await service.check({ provider_ip: '127.0.0.1', ports: open.ports }, { headers: { 'x-forwarded-for': '127.0.0.77' } });
+      expect([200, 503], JSON.stringify(answer.body)).toContain(answer.status);
+      if (answer.status === 200) answered += 1;
+      if (answer.status === 200 || answer.body.detail?.code === 'CHECK_FAILED') charged += 1;
     }
-    expect(await budgetUsed('127.0.0.77')).toBe(3);
+    expect(answered).toBe(3);
+    expect(await budgetUsed('127.0.0.77')).toBe(charged);
   });
 });
