@@ -88,7 +88,7 @@ export function startProbeWorker(
   // Replies go out on the worker's command connection, with BullMQ's own commands (reply.ts), on
   // the base queue's channels whichever queue the job came from (probe-reply.ts).
   const publisher = (connection ?? own!) as unknown as Publisher;
-  const worker = new Worker(queueName, replying(config.queueName, () => publisher, processor), {
+  const worker = new Worker(queueName, replying(config.queueName, publisher, processor), {
     connection: connection ?? own!,
     // Concurrency bounds the probes held at once, not the fetching: see WORKERS_PER_PROCESS.
     concurrency: config.workerConcurrency,

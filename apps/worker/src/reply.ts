@@ -10,15 +10,15 @@ export interface Publisher {
 /**
  * Wraps a processor so that each job's end goes straight to the API process that waits for it
  * (`replyTo`, see probe-reply.ts). The message is sent as the processor returns, so it leaves on
- * the worker's connection with BullMQ's own command that finishes the job: the API hears of the
- * result as the job is marked done, for one PUBLISH, and no other API process hears of it at all. A failure is told only when it is the job's last; BullMQ retries the others (a worker
- * that died mid-probe). Nothing is told when Redis is away: the API reads the job instead.
+ * the worker's connection (`client`) with BullMQ's own command that finishes the job: the API
+ * hears of the result as the job is marked done, for one PUBLISH, and no other API process hears
+ * of it at all. A failure is told only when it is the job's last; BullMQ retries the others (a
+ * worker that died mid-probe). Nothing is told when Redis is away: the API reads the job instead.
  */
-export function replying<T>(queueName: string, publisher: () => Publisher | undefined, process: (job: Job) => Promise<T>) {
+export function replying<T>(queueName: string, client: Publisher, process: (job: Job) => Promise<T>) {
   function reply(job: Job, result: { ok: true; outcome: unknown } | { ok: false; reason: string }): void {
     const replyTo = ReplyTo.safeParse((job.data as { replyTo?: unknown } | undefined)?.replyTo);
-    const client = publisher();
-    if (!replyTo.success || !client || job.id === undefined) return;
+    if (!replyTo.success || job.id === undefined) return;
     // The reply and the command that finishes the job, issued in this turn of the event loop, go
     // out in one write instead of two: a write is a system call, about as dear as the PUBLISH.
     const stream = client.stream;

@@ -1,4 +1,3 @@
-import type { RedisOptions } from 'bullmq';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions as IORedisOptions } from 'ioredis';
 import type { HostPort } from './env.js';
 
@@ -49,7 +48,7 @@ export function reconnectOnFailover(resend: boolean): (err: Error) => boolean | 
 }
 
 /**
- * A connection to `target`, in the manner asked (see patientConnection and failFastOptions). Under
+ * A connection to `target`, in the manner asked (see mannerOptions). Under
  * Sentinel it asks the sentinels for the master, and drops the connection as soon as any sentinel
  * announces a new one (+switch-master): a master frozen for a moment (paused, swapping, a network
  * partition) must not keep taking writes once it wakes, before Sentinel demotes it, since they are
@@ -75,16 +74,10 @@ export function connectRedis(target: RedisTarget, manner: RedisManner, extra: IO
 }
 
 /**
- * What BullMQ's own blocking connections (a Worker's, a QueueEvents') are made from: patient
- * options it connects with itself; for a Cluster, which BullMQ takes only as a client, an unconnected
- * one that it duplicates (a blocking reader never uses the client it is handed, only copies of it).
+ * 'patient', for connections that may wait (workers, the API's replies subscriber): no retry
+ * limit, so a blocking read survives a Redis restart and resumes where it was. 'failFast': see
+ * failFastOptions.
  */
-export function bullmqConnection(target: RedisTarget): RedisOptions | RedisClient {
-  if (target.kind === 'url') return patientConnection(target.url);
-  if (target.kind === 'sentinel') return sentinelOptions(target, 'patient') as RedisOptions;
-  return connectRedis(target, 'patient', { lazyConnect: true });
-}
-
 function mannerOptions(manner: RedisManner): IORedisOptions {
   const base = manner === 'failFast' ? failFastOptions : { maxRetriesPerRequest: null, retryStrategy: reconnectQuickly };
   return { ...base, reconnectOnError: reconnectOnFailover(manner === 'patient') };
@@ -113,14 +106,6 @@ function sentinelOptions(target: Extract<RedisTarget, { kind: 'sentinel' }>, man
  */
 export function reconnectQuickly(times: number): number {
   return Math.min(times * 100, 2000);
-}
-
-/**
- * For connections that may wait: workers and the API's replies subscriber. No retry limit, so a
- * blocking read survives a Redis restart and resumes where it was.
- */
-export function patientConnection(url: string): RedisOptions {
-  return { url, maxRetriesPerRequest: null, retryStrategy: reconnectQuickly, reconnectOnError: reconnectOnFailover(true) };
 }
 
 /**

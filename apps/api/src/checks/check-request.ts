@@ -8,7 +8,7 @@ export interface CheckTarget {
   ports: number[];
   /** Token the probed ports must send back to count as verified. */
   challenge?: string;
-  /** Fewer vantages than the checker's own number, if the caller asked for fewer. */
+  /** As many vantages as the caller asked for (at most the checker's own number), if it asked. */
   vantages?: number;
 }
 
@@ -43,7 +43,6 @@ export function parseCheckRequest(body: unknown, callerIp: string | undefined, p
   }
   const { challenge } = parsed.data;
   const vantages = askedVantages(parsed.data.vantages, policy);
-  const most = policy.vantages ?? 1;
   checkTarget(host, callerIp, policy);
   // A challenge tells whether a service sends a given string first: asked of a stranger's
   // address it would read their banners for the caller, one guess at a time.
@@ -54,7 +53,7 @@ export function parseCheckRequest(body: unknown, callerIp: string | undefined, p
         'leave provider_ip out, or ask from the machine to be checked',
     );
   }
-  return { host, ports, ...(challenge != null && { challenge }), ...(vantages != null && vantages < most && { vantages }) };
+  return { host, ports, ...(challenge != null && { challenge }), ...(vantages !== undefined && { vantages }) };
 }
 
 export interface TlsCheckTarget {
@@ -62,7 +61,7 @@ export interface TlsCheckTarget {
   port: number;
   /** Canonical IP literal the certificate must name. */
   expectedIp?: string;
-  /** Several vantages, if the caller asked for more than one. */
+  /** As many vantages as the caller asked for (at most the checker's own number), if it asked. */
   vantages?: number;
 }
 
@@ -89,7 +88,7 @@ export function parseTlsCheckRequest(body: unknown, callerIp: string | undefined
   }
   const vantages = askedVantages(parsed.data.vantages, policy);
   checkTarget(host, callerIp, policy);
-  return { host, port: parsed.data.port, ...(expectedIp !== undefined && { expectedIp }), ...(vantages != null && vantages > 1 && { vantages }) };
+  return { host, port: parsed.data.port, ...(expectedIp !== undefined && { expectedIp }), ...(vantages !== undefined && { vantages }) };
 }
 
 /**
