@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger.js';
+import { createLogger, hotLineLogger } from '../src/logger.js';
 
 describe('createLogger', () => {
   it('redacts Authorization headers and tokens from what it writes', () => {
@@ -21,6 +21,29 @@ describe('createLogger', () => {
     expect(lines[0]).toMatchObject({ req: { headers: { authorization: '[redacted]', host: 'x' } } });
     expect(lines[1]).toMatchObject({ headers: { authorization: '[redacted]' } });
     expect(lines[2]).toMatchObject({ auth: { token: '[redacted]' } });
+    expect(written.join('')).not.toContain('s3cret');
+  });
+});
+
+describe('hotLineLogger', () => {
+  it('keeps secrets out of the open field and of the named paths, and writes the rest as is', () => {
+    const written: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        written.push(chunk.toString());
+        done();
+      },
+    });
+    const logger = hotLineLogger(createLogger({ name: 'test', destination }), 'err');
+
+    logger.info({ reqId: 'r1', status: 503, err: { message: 'down', options: { password: 's3cret-one' }, redis: { url: 'redis://:s3cret-two@h' } } }, 'request');
+    logger.info({ token: 's3cret-three', req: { headers: { authorization: 'Bearer s3cret-four' } } }, 'request');
+    logger.info({ err: { apiToken: 's3cret-five', sentinelPassword: 's3cret-six' } }, 'request');
+
+    const lines = written.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({ name: 'test', reqId: 'r1', status: 503, err: { message: 'down', options: { password: '[redacted]' }, redis: { url: '[redacted]' } } });
+    expect(lines[1]).toMatchObject({ token: '[redacted]', req: { headers: { authorization: '[redacted]' } } });
+    expect(lines[2]).toMatchObject({ err: { apiToken: '[redacted]', sentinelPassword: '[redacted]' } });
     expect(written.join('')).not.toContain('s3cret');
   });
 });

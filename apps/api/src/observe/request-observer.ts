@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { parseIpLiteral, ROUTES, type Logger } from '@port-checker/shared';
+import { hotLineLogger, parseIpLiteral, ROUTES, type Logger } from '@port-checker/shared';
 import type { ApiMetrics } from './metrics.js';
 import { RequestRecord, type CheckKind, type Outcome } from './request-record.js';
 
@@ -12,7 +12,9 @@ const QUIET_PATHS = new Set<string>([ROUTES.getHealth.path, ROUTES.getReadiness.
  * and its metrics: what a check asked, how it ended and how long it took. 5xx at error, 4xx at
  * info, probes of the service itself and repeated 401s at debug.
  */
-export function observeRequests(logger: Logger, metrics: ApiMetrics): RequestHandler {
+export function observeRequests(parent: Logger, metrics: ApiMetrics): RequestHandler {
+  // Every field of the line is one of those below; only an error's cause (`err`) can hold anything.
+  const logger = hotLineLogger(parent, 'err');
   const unauthorized = onceAMinute();
   return (req, res, next) => {
     const record = new RequestRecord(randomUUID());
