@@ -3,12 +3,12 @@
 // with a quorum of 2. A vantage that does not answer is no evidence: the check answers from the
 // others by its deadline, or 503s when fewer than the quorum finished; never a guessed state.
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { vantageKeys } from '@port-checker/shared';
 import { closedPorts, openPorts, type Ports } from '../support/listeners.js';
+import { scrape, valueOf } from '../support/metrics.js';
 import type { AppProcess } from '../support/processes.js';
 import { checkPorts, startApiProcess, startVantage, VANTAGES } from '../support/vantages.js';
 import { appEnv } from '../support/service.js';
@@ -23,6 +23,7 @@ let open: Ports;
 let closed: number;
 let queue: string;
 let url: string;
+let metricsUrl: string;
 let workers: Record<'a' | 'b' | 'c', AppProcess>;
 const apps: AppProcess[] = [];
 
@@ -39,6 +40,7 @@ beforeEach(async () => {
   const api = await startApiProcess({ ...env, PORT_CHECK_VANTAGES: '3' });
   apps.push(a!, b!, c!, api.api);
   url = api.url;
+  metricsUrl = api.metricsUrl;
 }, 60_000);
 afterEach(async () => {
   for (const app of apps) app.child.kill('SIGCONT');
@@ -49,10 +51,13 @@ afterAll(async () => {
   await open?.close();
 });
 
-/** Resolves once vantage `id`'s heartbeat has expired: the API no longer counts it alive. */
-async function expired(id: string): Promise<void> {
-  const key = vantageKeys(queue).heartbeat(id);
-  while ((await redis.exists(key)) === 1) await sleep(100);
+/**
+ * Resolves once the API counts `count` vantages alive (its gauge, read from the list checks use): a
+ * killed vantage drops out when its heartbeat expires, a stopped one at once; the API reads the list
+ * at most once a second.
+ */
+async function aliveAtApi(count: number): Promise<void> {
+  await expect.poll(async () => valueOf(await scrape(metricsUrl), 'port_checker_vantages_alive'), { timeout: 10_000, interval: 200 }).toBe(count);
 }
 
 const statusOf = (vantages: Record<string, { status: string }> = {}) =>
@@ -61,6 +66,8 @@ const statusOf = (vantages: Record<string, { status: string }> = {}) =>
 describe('vantages that do not answer', () => {
   it('one killed: its probe counts for nothing, the other two answer by the deadline; once its heartbeat is gone it is not asked', async () => {
     const port = open.ports[0]!;
+    await aliveAtApi(3);
+    expect(valueOf(await scrape(metricsUrl), 'port_checker_vantage_quorum')).toBe(2);
     await workers.c.stop('SIGKILL');
 
     // Still alive by its last heartbeat (3 s): picked, and never answers.
@@ -71,7 +78,7 @@ describe('vantages that do not answer', () => {
     expect(statusOf(during.body.results[String(port)]!.vantages)).toEqual({ a: 'finished', b: 'finished', c: 'timed_out' });
     expect(during.elapsedMs).toBeLessThan(DEADLINE_MS + ANSWER_MARGIN_MS);
 
-    await expired('c');
+    await aliveAtApi(2);
     const after = await checkPorts(url, { provider_ip: '127.0.0.1', ports: [port] });
     expect(after.status).toBe(200);
     expect(statusOf(after.body.results[String(port)]!.vantages)).toEqual({ a: 'finished', b: 'finished' });
@@ -88,7 +95,7 @@ describe('vantages that do not answer', () => {
     expect(during.headers.get('retry-after')).not.toBeNull();
     expect(during.elapsedMs).toBeLessThan(DEADLINE_MS + ANSWER_MARGIN_MS);
 
-    await Promise.all([expired('b'), expired('c')]);
+    await aliveAtApi(1);
     const after = await checkPorts(url, { provider_ip: '127.0.0.1', ports: [closed] });
     expect(after.status).toBe(503);
     expect(after.body.detail.code).toBe('SERVICE_UNAVAILABLE');
@@ -114,8 +121,7 @@ describe('vantages that do not answer', () => {
   it('one stopped (SIGTERM): it takes itself off at once, so the next check asks the other two without waiting', async () => {
     await workers.b.stop('SIGTERM');
     expect(await redis.exists(vantageKeys(queue).heartbeat('b'))).toBe(0);
-    // The API's list of live vantages is read at most once a second: past that, b is not asked.
-    await sleep(1100);
+    await aliveAtApi(2);
 
     const { status, body, elapsedMs } = await checkPorts(url, { provider_ip: '127.0.0.1', ports: [closed] });
     expect(status).toBe(200);

@@ -67,7 +67,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     vantages: config.vantages,
   });
   const budgets = createBudgets(redis, config.security.budgets, `port-checker:${config.queueName}`, config.deadlineMs, logger);
-  const metrics = createApiMetrics(queue, logger, redisWatch, budgets);
+  const metrics = createApiMetrics(queue, logger, { redisWatch, budgets, vantages: config.vantages });
   const app = createApp({
     checker,
     queue,

@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { countRedisConnectionErrors, createMetrics, Limit, PortState, type Logger, type RedisWatch } from '@port-checker/shared';
+import { countRedisConnectionErrors, createMetrics, Limit, PortState, type Logger, type RedisWatch, type VantageSettings } from '@port-checker/shared';
 import type { Budgets } from '../budgets/budgets.js';
 import { JOB_STATES, type ProbeQueue } from '../queue/probe-queue.js';
 import { CHECK_KINDS, type CheckKind, type CheckSummary, type Outcome } from './request-record.js';
@@ -25,6 +25,14 @@ export interface ApiMetrics {
   observe(observation: RequestObservation): void;
 }
 
+/** What the API's metrics read besides the queue; each absent, its metrics are not there. */
+export interface ApiMetricsSources {
+  redisWatch?: RedisWatch;
+  budgets?: Pick<Budgets, 'refundsFailed'>;
+  /** The checker's own vantage settings: with more than one, the live vantages and the quorum are gauges. */
+  vantages?: VantageSettings;
+}
+
 /** Distinct values of the `vantage` label, so that a Redis full of made-up vantages cannot make series without end. */
 const MAX_VANTAGE_LABELS = 32;
 
@@ -32,7 +40,7 @@ const MAX_VANTAGE_LABELS = 32;
  * The API's metrics. Labels are route templates, methods, statuses, states and error codes:
  * never an address or a port number, which would make a series per target.
  */
-export function createApiMetrics(queue: ProbeQueue, logger: Logger, redisWatch?: RedisWatch, budgets?: Pick<Budgets, 'refundsFailed'>): ApiMetrics {
+export function createApiMetrics(queue: ProbeQueue, logger: Logger, { redisWatch, budgets, vantages }: ApiMetricsSources = {}): ApiMetrics {
   const { registry, counter, histogram } = createMetrics();
   const registers = [registry];
   const http = ['route', 'method', 'status'] as const;
@@ -132,6 +140,25 @@ export function createApiMetrics(queue: ProbeQueue, logger: Logger, redisWatch?:
       this.set(await queue.checkWritable().then(() => 1, () => 0));
     },
   });
+  if (vantages && vantages.count > 1) {
+    new Gauge({
+      name: 'port_checker_vantages_alive',
+      help: 'Vantages whose heartbeat is live, as checks see them (read from Redis at most once a second); the last value while Redis is away',
+      registers,
+      async collect() {
+        try {
+          this.set((await queue.liveVantages()).length);
+        } catch (err) {
+          unreadable(err);
+        }
+      },
+    });
+    new Gauge({
+      name: 'port_checker_vantage_quorum',
+      help: 'Vantages that must answer for a port to get a verdict (PORT_CHECK_QUORUM); with fewer alive, every check is answered 503',
+      registers,
+    }).set(vantages.quorum);
+  }
   if (redisWatch) countRedisConnectionErrors(registry, redisWatch);
   if (budgets) {
     let counted = 0;
