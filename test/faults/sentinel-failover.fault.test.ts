@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPorts, type Ports } from '../support/listeners.js';
@@ -89,17 +90,24 @@ describe('Redis under Sentinel', () => {
     );
 
     // Budgets still count: three checks answered 200 for a client of its own, one port each, on the
-    // new master's counter. On a loaded machine a check may still meet the tail of the failover: a
-    // 503 SERVICE_UNAVAILABLE is given back (not counted), a 503 CHECK_FAILED is charged (counted).
+    // new master's counter. The failover has a tail: ioredis's failover detector drops the connection
+    // once more when a later sentinel announces the switch (seen 117 ms after the connection came
+    // back), and the API answers 503 SERVICE_UNAVAILABLE at once until it is back (given back, not
+    // counted); a 503 CHECK_FAILED is charged. So the client retries, paced, as a provider would, for
+    // the 8 s a provider gives the service.
     let answered = 0;
     let charged = 0;
-    for (let tries = 0; answered < 3 && tries < 10; tries += 1) {
+    const seen: string[] = [];
+    const retrying = performance.now();
+    while (answered < 3 && performance.now() - retrying < 8000) {
       const answer = await service.check({ provider_ip: '127.0.0.1', ports: open.ports }, { headers: { 'x-forwarded-for': '127.0.0.77' } });
       expect([200, 503], JSON.stringify(answer.body)).toContain(answer.status);
+      seen.push(`${answer.status}${answer.body.detail ? ` ${answer.body.detail.code}: ${answer.body.detail.message}` : ''}`);
       if (answer.status === 200) answered += 1;
       if (answer.status === 200 || answer.body.detail?.code === 'CHECK_FAILED') charged += 1;
+      if (answer.status === 503) await sleep(100);
     }
-    expect(answered).toBe(3);
+    expect(answered, seen.join('\n')).toBe(3);
     expect(await budgetUsed('127.0.0.77')).toBe(charged);
   });
 });

@@ -2,15 +2,21 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger, hotLineLogger } from '../src/logger.js';
 
+/** A destination that keeps what is written to it, line by line. */
+function capture(): { written: string[]; destination: Writable } {
+  const written: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      written.push(chunk.toString());
+      done();
+    },
+  });
+  return { written, destination };
+}
+
 describe('createLogger', () => {
   it('redacts Authorization headers and tokens from what it writes', () => {
-    const written: string[] = [];
-    const destination = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        written.push(chunk.toString());
-        done();
-      },
-    });
+    const { written, destination } = capture();
     const logger = createLogger({ name: 'test', destination });
 
     logger.info({ req: { headers: { authorization: 'Bearer s3cret-one', host: 'x' } } }, 'request');
@@ -27,13 +33,7 @@ describe('createLogger', () => {
 
 describe('hotLineLogger', () => {
   it('keeps secrets out of the open field and of the named paths, and writes the rest as is', () => {
-    const written: string[] = [];
-    const destination = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        written.push(chunk.toString());
-        done();
-      },
-    });
+    const { written, destination } = capture();
     const logger = hotLineLogger(createLogger({ name: 'test', destination }), 'err');
 
     logger.info({ reqId: 'r1', status: 503, err: { message: 'down', options: { password: 's3cret-one' }, redis: { url: 'redis://:s3cret-two@h' } } }, 'request');
