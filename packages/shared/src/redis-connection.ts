@@ -113,14 +113,14 @@ export function reconnectQuickly(times: number): number {
  * and the request gets a 503 instead of waiting in memory for a reconnect; and a time limit, for
  * a Redis that is connected but does not answer (paused, swapping, a frozen network path).
  * The API's slowest command, adding a request's 128 jobs, takes milliseconds.
- * Auto-pipelining sends the commands of all requests issued in one tick (rate limits, job adds)
- * in one write: under many concurrent checks, socket writes were the API's largest CPU cost. It
- * builds a pipeline per tick (ioredis copies every BullMQ script onto each, ~3 % of the API's
- * CPU), yet measured without it the API spent no less per one-port check, and more per multi-port one.
+ * No auto-pipelining: ioredis builds a pipeline for every turn of the event loop that sends a
+ * command, and copies each of BullMQ's ~50 scripts onto it; at 600 checks a second, one or two
+ * commands a turn, that was 8 % of the API's CPU, and more in garbage. Measured on Node 24 without
+ * it: a quarter less API CPU per check at 600 a second, and less flat out (docs/performance.md).
  */
 export const failFastOptions = {
   enableOfflineQueue: false,
-  enableAutoPipelining: true,
+  enableAutoPipelining: false,
   maxRetriesPerRequest: 1,
   commandTimeout: 2000,
   retryStrategy: reconnectQuickly,
