@@ -39,11 +39,14 @@ describe('hotLineLogger', () => {
     logger.info({ reqId: 'r1', status: 503, err: { message: 'down', options: { password: 's3cret-one' }, redis: { url: 'redis://:s3cret-two@h' } } }, 'request');
     logger.info({ token: 's3cret-three', req: { headers: { authorization: 'Bearer s3cret-four' } } }, 'request');
     logger.info({ err: { apiToken: 's3cret-five', sentinelPassword: 's3cret-six' } }, 'request');
+    // The line's own fields are not searched (that is what makes it cheap): the request line holds none that a secret can reach.
+    logger.info({ states: { token: 'a-state', password: 'a-state' } }, 'request');
 
     const lines = written.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines[0]).toMatchObject({ name: 'test', reqId: 'r1', status: 503, err: { message: 'down', options: { password: '[redacted]' }, redis: { url: '[redacted]' } } });
     expect(lines[1]).toMatchObject({ token: '[redacted]', req: { headers: { authorization: '[redacted]' } } });
     expect(lines[2]).toMatchObject({ err: { apiToken: '[redacted]', sentinelPassword: '[redacted]' } });
+    expect(lines[3]).toMatchObject({ states: { token: 'a-state', password: 'a-state' } });
     expect(written.join('')).not.toContain('s3cret');
   });
 });
